@@ -1,0 +1,96 @@
+"""The one interface every mailbox backend offers the service.
+
+Designed for the most constrained of them (IMAP, EWS, Graph), so a cycle costs the same
+shape of work everywhere:
+
+- ``changes`` compares a folder with its stored sync marker (UIDVALIDITY/UIDNEXT/
+  HIGHESTMODSEQ, a delta link, directory mtimes) and lists what is new; an unchanged folder
+  answers from one status call.
+- ``fetch_headers`` returns the header block only, in batches the backend chooses.
+- ``fetch_text`` returns a bounded prefix of one message for keyword and promise matching.
+- ``find_draft`` / ``append_draft``: the only write, guarded by a search for the
+  deterministic Message-ID so a draft is never written twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from inboxguard.domain.tracked import FolderRole
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    name: str
+    role: FolderRole
+
+
+@dataclass(frozen=True, slots=True)
+class FolderChanges:
+    """What changed in a folder since ``marker`` was stored."""
+
+    marker: Mapping[str, Any]
+    new_uids: Sequence[str] = ()
+    vanished_uids: Sequence[str] = ()
+    # The folder's identity changed (UIDVALIDITY, a recreated maildir): every stored row
+    # of the folder is stale and ``new_uids`` lists the whole look-back window.
+    reset: bool = False
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.new_uids and not self.vanished_uids and not self.reset
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedHeaders:
+    uid: str
+    header_bytes: bytes
+    received_at: datetime | None
+    keywords: frozenset[str] = field(default_factory=frozenset)
+    provider_thread_id: str | None = None
+
+
+class MailBackend(Protocol):
+    """A connected mailbox. Used as a context manager: ``with backend: ...``."""
+
+    account: str
+
+    def __enter__(self) -> MailBackend: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def folders(self) -> Sequence[Folder]:
+        """Watched folders (INCOMING), then Sent and Drafts, resolved to real names."""
+        ...
+
+    def changes(
+        self,
+        folder: Folder,
+        marker: Mapping[str, Any] | None,
+        *,
+        since: datetime,
+        known_uids: Callable[[], Set[str]],
+    ) -> FolderChanges:
+        """New and vanished messages since ``marker`` (None: first scan of ``since`` onward).
+
+        ``known_uids`` is asked only by backends that must diff listings (a maildir); one
+        with UIDNEXT or a delta token never pays for loading it.
+        """
+        ...
+
+    def fetch_headers(self, folder: Folder, uids: Sequence[str]) -> Iterator[FetchedHeaders]: ...
+
+    def fetch_text(self, folder: Folder, uid: str, *, max_bytes: int) -> bytes:
+        """The message's first ``max_bytes`` bytes (headers and the start of the body)."""
+        ...
+
+    def find_draft(self, message_id: str) -> str | None:
+        """Where a message with this Message-ID sits in Drafts, or None."""
+        ...
+
+    def append_draft(self, raw: bytes, message_id: str) -> str:
+        """Write a draft into Drafts (flagged as a draft); returns its location."""
+        ...

@@ -1,0 +1,268 @@
+"""Local Maildir trees kept in sync by mbsync/offlineimap; also the demo's mailbox.
+
+Two layouts are detected: Maildir++ (INBOX at the root, folders as ``.Name``) and one maildir
+per folder (mbsync ``SubFolders Verbatim``: ``INBOX/``, ``Sent/``, ``Drafts/``). Mail is only
+read; the one write is a new file in the Drafts maildir, flagged ``D`` (draft) and ``S``.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from pathlib import Path
+from typing import Any
+
+from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges
+from inboxguard.config import MaildirAccount
+from inboxguard.domain.tracked import FolderRole
+from inboxguard.errors import BackendError
+
+HEADER_LIMIT = 256 * 1024  # a header block larger than this is hostile; the parser copes
+_TIMESTAMP = re.compile(r"^(\d{9,11})\.")
+
+
+class MaildirBackend:
+    def __init__(self, config: MaildirAccount) -> None:
+        self.account = config.name
+        self._config = config
+        self._root = config.path
+        self._files: dict[tuple[str, str], Path] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def __enter__(self) -> MaildirBackend:
+        self.check_layout()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._files.clear()
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @property
+    def verbatim(self) -> bool:
+        """True for one-maildir-per-folder (INBOX/ beside Sent/), False for Maildir++."""
+        return not _is_maildir(self._root) and _is_maildir(self._root / "INBOX")
+
+    def check_layout(self) -> list[str]:
+        """Raise BackendError naming what is missing; returns the folders found."""
+        if not self._root.exists():
+            raise BackendError(self.account, f"maildir {self._root} does not exist")
+        if not os.access(self._root, os.R_OK | os.X_OK):
+            raise BackendError(self.account, f"maildir {self._root} is not readable")
+        if not (_is_maildir(self._root) or _is_maildir(self._root / "INBOX")):
+            raise BackendError(
+                self.account,
+                f"{self._root} is not a maildir (no cur/ and new/, nor INBOX/cur and INBOX/new)",
+            )
+        found = []
+        for folder in self.folders():
+            path = self.path_of(folder.name)
+            if folder.role is FolderRole.DRAFTS and not path.exists():
+                continue  # created on the first draft
+            if not _is_maildir(path):
+                raise BackendError(self.account, f"folder {folder.name!r} not found at {path}")
+            found.append(folder.name)
+        return found
+
+    # -- folders --------------------------------------------------------------------------
+
+    def folders(self) -> Sequence[Folder]:
+        folders = [Folder(name, FolderRole.INCOMING) for name in self._config.watch]
+        folders.append(Folder(self._config.sent_folder, FolderRole.SENT))
+        folders.append(Folder(self._config.drafts_folder, FolderRole.DRAFTS))
+        return folders
+
+    def path_of(self, name: str) -> Path:
+        if self.verbatim:
+            return self._root / name
+        if name.upper() == "INBOX":
+            return self._root
+        return self._root / ("." + name.replace("/", "."))
+
+    # -- reading --------------------------------------------------------------------------
+
+    def changes(
+        self,
+        folder: Folder,
+        marker: Mapping[str, Any] | None,
+        *,
+        since: datetime,
+        known_uids: Callable[[], Set[str]],
+    ) -> FolderChanges:
+        path = self.path_of(folder.name)
+        if not _is_maildir(path):
+            if folder.role is FolderRole.DRAFTS:
+                missing = {"missing": True}
+                return FolderChanges(marker=missing, reset=marker is not None and marker != missing)
+            raise BackendError(self.account, f"folder {folder.name!r} not found at {path}")
+        current = _marker(path)
+        if marker is not None and dict(marker) == current:
+            return FolderChanges(marker=current)
+        reset = marker is not None and marker.get("inode") != current["inode"]
+        known: Set[str] = frozenset() if reset else known_uids()
+        listing = self._list(folder.name, path)
+        since_ts = since.timestamp()
+        new = sorted(
+            uid
+            for uid, file in listing.items()
+            if uid not in known and _received_ts(file) >= since_ts
+        )
+        vanished = sorted(known - listing.keys())
+        return FolderChanges(marker=current, new_uids=new, vanished_uids=vanished, reset=reset)
+
+    def fetch_headers(self, folder: Folder, uids: Sequence[str]) -> Iterator[FetchedHeaders]:
+        keywords = _keyword_names(self.path_of(folder.name))
+        for uid in uids:
+            file = self._file(folder, uid)
+            if file is None:
+                continue  # moved away by a sync tool between listing and reading
+            try:
+                with file.open("rb") as handle:
+                    head = _header_block(handle.read(HEADER_LIMIT))
+            except OSError:
+                continue
+            yield FetchedHeaders(
+                uid=uid,
+                header_bytes=head,
+                received_at=datetime.fromtimestamp(_received_ts(file), tz=UTC),
+                keywords=_keywords_of(file.name, keywords),
+            )
+
+    def fetch_text(self, folder: Folder, uid: str, *, max_bytes: int) -> bytes:
+        file = self._file(folder, uid)
+        if file is None:
+            return b""
+        try:
+            with file.open("rb") as handle:
+                return handle.read(max_bytes)
+        except OSError:
+            return b""
+
+    # -- the one write --------------------------------------------------------------------
+
+    def find_draft(self, message_id: str) -> str | None:
+        path = self.path_of(self._config.drafts_folder)
+        if not _is_maildir(path):
+            return None
+        parser = BytesHeaderParser(policy=compat32)
+        for uid, file in self._list(self._config.drafts_folder, path).items():
+            try:
+                with file.open("rb") as handle:
+                    headers = parser.parsebytes(_header_block(handle.read(HEADER_LIMIT)))
+            except OSError:
+                continue
+            if str(headers.get("Message-ID", "")).strip() == message_id:
+                return uid
+        return None
+
+    def append_draft(self, raw: bytes, message_id: str) -> str:
+        path = self.path_of(self._config.drafts_folder)
+        try:
+            box = mailbox.Maildir(path, factory=None, create=True)
+            if not self.verbatim:
+                (path / "maildirfolder").touch(exist_ok=True)  # Maildir++ marks subfolders so
+            message = mailbox.MaildirMessage(raw)
+            message.set_subdir("cur")
+            message.set_flags("DS")
+            key = box.add(message)
+        except OSError as exc:
+            raise BackendError(
+                self.account, f"cannot write draft into {path}: {exc.strerror}"
+            ) from None
+        return str(key)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _list(self, name: str, path: Path) -> dict[str, Path]:
+        listing: dict[str, Path] = {}
+        for sub in ("new", "cur"):
+            try:
+                entries = os.scandir(path / sub)
+            except OSError:
+                continue
+            with entries:
+                for entry in entries:
+                    if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+                        continue
+                    listing[_key(entry.name)] = Path(entry.path)
+        for uid, file in listing.items():
+            self._files[(name, uid)] = file
+        return listing
+
+    def _file(self, folder: Folder, uid: str) -> Path | None:
+        file = self._files.get((folder.name, uid))
+        if file is not None and file.exists():
+            return file
+        # A flag change renames the file; find it again by key.
+        listing = self._list(folder.name, self.path_of(folder.name))
+        return listing.get(uid)
+
+
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def _key(filename: str) -> str:
+    """The maildir key: the file name before the info part (":2,FLAGS" or "!2,FLAGS")."""
+    for separator in (":2,", "!2,", ":1,"):
+        if separator in filename:
+            return filename.split(separator, 1)[0]
+    return filename
+
+
+def _marker(path: Path) -> dict[str, Any]:
+    # A delivery, a removal or a flag change renames a file and so bumps the directory mtime;
+    # the inode changes when a sync tool recreates the folder (our UIDVALIDITY).
+    return {
+        "inode": path.stat().st_ino,
+        "cur": (path / "cur").stat().st_mtime_ns,
+        "new": (path / "new").stat().st_mtime_ns,
+    }
+
+
+def _received_ts(file: Path) -> float:
+    """Delivery time: the timestamp maildir writers put first in the name, else the mtime."""
+    match = _TIMESTAMP.match(file.name)
+    if match:
+        return float(match.group(1))
+    try:
+        return file.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _header_block(data: bytes) -> bytes:
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        index = data.find(separator)
+        if index >= 0:
+            return data[: index + len(separator)]
+    return data
+
+
+def _keyword_names(path: Path) -> dict[str, str]:
+    """Dovecot's maildir keywords: ``dovecot-keywords`` maps letters a–z to names."""
+    try:
+        lines = (
+            (path / "dovecot-keywords").read_text(encoding="utf-8", errors="replace").splitlines()
+        )
+    except OSError:
+        return {}
+    names = {}
+    for line in lines:
+        number, _, name = line.partition(" ")
+        if number.isdigit() and name and int(number) < 26:
+            names[chr(ord("a") + int(number))] = name.strip()
+    return names
+
+
+def _keywords_of(filename: str, names: Mapping[str, str]) -> frozenset[str]:
+    _, _, flags = filename.rpartition(",")
+    return frozenset(names[f] for f in flags if f in names)

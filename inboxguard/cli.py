@@ -1,0 +1,327 @@
+"""The command line (SPEC §10). Exit status: 0 success, 1 runtime failure, 2 usage/config."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from inboxguard.backends import open_backend
+from inboxguard.backends.maildir import MaildirBackend
+from inboxguard.config import Config, config_path, load_config, state_url
+from inboxguard.errors import ConfigError, InboxGuardError, UnknownThreadError
+from inboxguard.explain import explain_message
+from inboxguard.log_setup import configure_logging
+from inboxguard.service.context import Context
+from inboxguard.service.cycle import AccountResult, run_cycle
+from inboxguard.service.evaluation import evaluate_account
+from inboxguard.service.status_view import health_lines, status_json, status_table
+from inboxguard.starter import STARTER_CONFIG
+from inboxguard.store import Mark, StateStore
+
+ENV_NOW = "INBOXGUARD_NOW"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def current_time() -> datetime:
+    """The wall clock, or INBOXGUARD_NOW ("what happens tomorrow at 9?")."""
+    raw = os.environ.get(ENV_NOW)
+    if not raw:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(
+            ENV_NOW, f"{raw!r} is not ISO 8601 (e.g. 2026-11-21T09:00:00+09:00)"
+        ) from None
+    if value.tzinfo is None:
+        raise ConfigError(ENV_NOW, f"{raw!r} needs a UTC offset (e.g. +09:00)")
+    return value
+
+
+@dataclass
+class App:
+    config_path: Path | None
+    verbose: int
+    console: Console
+    err: Console
+
+    def config(self) -> Config:
+        return load_config(config_path(self.config_path))
+
+    def context(self) -> Context:
+        config = self.config()
+        preflight(config)
+        return Context.build(config)
+
+
+def preflight(config: Config) -> None:
+    """Problems the owner must fix in the configuration, found before anything is written."""
+    for index, account in enumerate(config.accounts):
+        if not account.path.exists():
+            raise ConfigError(f"accounts[{index}].path", f"{account.path} does not exist")
+        if not account.path.is_dir():
+            raise ConfigError(f"accounts[{index}].path", f"{account.path} is not a directory")
+
+
+def handle_errors(func: F) -> F:
+    """One line on stderr and the error's exit status, never a traceback, for our errors."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InboxGuardError as exc:
+            click.echo(f"inboxguard: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def open_store(config: Config) -> Iterator[StateStore]:
+    store = StateStore.open(state_url(config))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="Configuration file."
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(package_name="inboxguard")
+@click.pass_context
+def main(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
+    """InboxGuard keeps your 24-hour reply promise to clients."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    configure_logging(level)
+    console = Console()
+    if not console.is_terminal:
+        # Piped or captured: no terminal width to respect, so do not squash the table.
+        console = Console(width=160)
+    ctx.obj = App(config_file, verbose, console, Console(stderr=True))
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@pass_app
+@handle_errors
+def init(app: App, force: bool) -> None:
+    """Write a commented starter configuration."""
+    path = config_path(app.config_path)
+    if path.exists() and not force:
+        raise ConfigError("config", f"{path} already exists (use --force to overwrite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(STARTER_CONFIG, encoding="utf-8")
+    click.echo(f"wrote {path}; edit it, then run `inboxguard check`")
+
+
+@main.command()
+@pass_app
+@handle_errors
+def check(app: App) -> None:
+    """Validate the configuration and look at every account without changing anything."""
+    ctx = app.context()
+    now = current_time()
+    problems = 0
+    click.echo(
+        f"configuration OK: {len(ctx.config.accounts)} account(s), owner {ctx.config.owner.name}"
+    )
+    for account in ctx.config.accounts:
+        backend = open_backend(account)
+        try:
+            with backend:
+                if not isinstance(backend, MaildirBackend):
+                    raise InboxGuardError(f"no check for account kind {account.kind!r}")
+                _describe_maildir(backend, ctx, now)
+        except InboxGuardError as exc:
+            problems += 1
+            click.echo(f"[{account.name}] problem: {exc}", err=True)
+    if problems:
+        sys.exit(1)
+
+
+def _describe_maildir(backend: MaildirBackend, ctx: Context, now: datetime) -> None:
+    layout = "one maildir per folder" if backend.verbatim else "Maildir++"
+    click.echo(f"[{backend.account}] maildir {backend.root} ({layout})")
+    for folder in backend.folders():
+        label = f"  {folder.role.value:<9} {folder.name}:"
+        if not backend.path_of(folder.name).exists():
+            click.echo(f"{label} missing (created on the first draft)")
+            continue
+        since = now - ctx.lookback
+        changes = backend.changes(folder, None, since=since, known_uids=frozenset)
+        count = len(changes.new_uids)
+        click.echo(f"{label} {count} message(s) in the last {ctx.lookback.days} days")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one cycle for every account and exit.")
+@click.option("--interval", default=120, show_default=True, help="Seconds between cycles.")
+@pass_app
+@handle_errors
+def run(app: App, once: bool, interval: int) -> None:
+    """The service: poll, evaluate, write drafts."""
+    ctx = app.context()
+    with open_store(ctx.config) as store:
+        if once:
+            results = _cycle(app, ctx, store, write_drafts=True)
+            _print_results(results)
+            if any(not r.ok for r in results):
+                sys.exit(1)
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        while not stop.is_set():
+            _cycle(app, ctx, store, write_drafts=True)
+            stop.wait(interval)
+
+
+def _cycle(app: App, ctx: Context, store: StateStore, *, write_drafts: bool) -> list[AccountResult]:
+    backends = [open_backend(a) for a in ctx.config.accounts]
+    if not app.err.is_terminal:
+        return run_cycle(ctx, store, backends, now=current_time(), write_drafts=write_drafts)
+    with app.err.status("reading mail…") as spinner:
+
+        def progress(what: str, done: int, total: int) -> None:
+            spinner.update(f"reading {what}: {done}/{total}")
+
+        return run_cycle(
+            ctx, store, backends, now=current_time(), write_drafts=write_drafts, progress=progress
+        )
+
+
+def _print_results(results: list[AccountResult]) -> None:
+    for result in results:
+        if result.ok:
+            states = (
+                ", ".join(f"{k} {v}" for k, v in sorted(result.states.items()))
+                or "no tracked threads"
+            )
+            click.echo(
+                f"{result.account}: {result.new_messages} new message(s), "
+                f"{len(result.drafts_written)} draft(s) written; {states}"
+            )
+        else:
+            click.echo(f"{result.account}: FAILED: {result.error}", err=True)
+
+
+@main.command()
+@click.option("--all", "show_all", is_flag=True, help="Every tracked thread, answered ones too.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (SPEC §10).")
+@click.option(
+    "--cached", is_flag=True, help="Do not read the mailboxes first; use the state store."
+)
+@pass_app
+@handle_errors
+def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
+    """The threads that need attention, most urgent first."""
+    ctx = app.context()
+    now = current_time()
+    with open_store(ctx.config) as store:
+        if not cached:
+            for result in _cycle(app, ctx, store, write_drafts=False):
+                if not result.ok:
+                    click.echo(
+                        f"warning: {result.account}: {result.error} (showing stored state)",
+                        err=True,
+                    )
+        views = [v for a in ctx.config.accounts for v in evaluate_account(ctx, store, a.name, now)]
+        views.sort(key=lambda v: v.sort_key())
+        if not show_all:
+            views = [v for v in views if v.status.state.needs_attention]
+        if as_json:
+            click.echo(
+                json.dumps(
+                    status_json(views, now=now, calendar=ctx.calendar), ensure_ascii=False, indent=2
+                )
+            )
+            return
+        language = ctx.config.owner.language
+        for line in health_lines(store.health(), ctx.calendar, language):
+            app.console.print(f"[bold red]{line}[/]", markup=True, highlight=False)
+        if not views:
+            click.echo("Nothing needs attention." if not show_all else "No tracked threads.")
+            return
+        app.console.print(status_table(views, now=now, calendar=ctx.calendar, language=language))
+
+
+@main.command()
+@click.argument("thread_id")
+@click.argument("action", type=click.Choice(["no-reply", "reopen"]))
+@pass_app
+@handle_errors
+def mark(app: App, thread_id: str, action: str) -> None:
+    """Mark a thread: no-reply (needs no answer) or reopen (undo that)."""
+    ctx = app.context()
+    with open_store(ctx.config) as store:
+        account = store.thread_account(thread_id)
+        if account is None:
+            raise UnknownThreadError(thread_id)
+        store.add_mark(
+            Mark(account=account, thread_id=thread_id, action=action, stage=None, at=current_time())
+        )
+    click.echo(f"{thread_id}: marked {action}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (SPEC §10).")
+@pass_app
+@handle_errors
+def explain(app: App, file: Path, as_json: bool) -> None:
+    """How one message is read: headers, automation, counterpart, promises."""
+    try:
+        config: Config | None = app.config()
+    except ConfigError as exc:
+        if exc.key != "config":
+            raise
+        config = None
+        app.err.print(f"note: {exc}; explaining without owner addresses", highlight=False)
+    ctx = Context.build(config) if config is not None else None
+    result = explain_message(file.read_bytes(), ctx, now=current_time())
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    for key, value in result.items():
+        if key == "text":
+            click.echo("text:")
+            for line in str(value).splitlines():
+                click.echo(f"  | {line}")
+        else:
+            click.echo(f"{key}: {json.dumps(value, ensure_ascii=False)}")
+
+
+@main.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build the demo here and keep it.",
+)
+@pass_app
+@handle_errors
+def demo(app: App, keep: Path | None) -> None:
+    """The whole pipeline on a generated sample Maildir, no network."""
+    from inboxguard.demo import run_demo  # noqa: PLC0415 -- only the demo needs the sample data
+
+    run_demo(app.console, now=current_time(), keep=keep)

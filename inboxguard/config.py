@@ -1,0 +1,253 @@
+"""The one TOML configuration file: located, parsed, validated (SPEC §4).
+
+Validation happens once at start-up. Every problem becomes a ``ConfigError`` naming the key
+the way the owner wrote it (``accounts[0].hostt: unknown key``) so the CLI can print one line
+and exit 2. Nothing here touches a mailbox or the state store.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.durations import parse_duration
+from inboxguard.errors import ConfigError
+
+ENV_CONFIG = "INBOXGUARD_CONFIG"
+
+
+def _duration(value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a duration string such as '24h' or '90m'")
+    return parse_duration(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class OwnerConfig(_Strict):
+    name: str = Field(min_length=1)
+    addresses: list[str] = Field(min_length=1)
+    timezone: str = "Asia/Tokyo"
+    language: Literal["ja", "en"] = "ja"
+    signature: str = ""
+
+    @field_validator("addresses")
+    @classmethod
+    def _addresses_look_like_mail(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if "@" not in address or any(c.isspace() for c in address):
+                raise ValueError(f"{address!r} is not a mail address")
+        return [a.lower() for a in value]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as 'Asia/Tokyo')"
+            ) from None
+        return value
+
+
+class SlaConfig(_Strict):
+    reply_within: Duration = timedelta(hours=24)
+    clock: Literal["calendar", "business"] = "calendar"
+    business_hours: str = "09:00-18:00"
+    workdays: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    holidays: str = "JP"
+    warn_before: Duration = timedelta(hours=6)
+    cc_counts: bool = False
+    holding_draft_after: Duration = timedelta(hours=16)
+    promise_business_days: int = Field(default=2, ge=1, le=30)
+    lookback: Duration = timedelta(days=30)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SlaConfig:
+        if self.reply_within <= timedelta(0):
+            raise ValueError("reply_within must be positive")
+        if self.holding_draft_after >= self.reply_within:
+            raise ValueError("holding_draft_after must be shorter than reply_within")
+        return self
+
+
+class MaildirAccount(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["maildir"]
+    path: Path
+    watch: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1)
+    sent_folder: str = "Sent"
+    drafts_folder: str = "Drafts"
+
+    @field_validator("path")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+
+# One kind today; the IMAP, EWS and Graph issues turn this into a union discriminated by `kind`.
+AccountConfig = MaildirAccount
+
+
+class DigestConfig(_Strict):
+    time: str = "08:00"
+    to: str | None = None
+    delivery: Literal["smtp", "imap-append", "file"] = "file"
+    skip_if_empty: bool = False
+
+    @field_validator("time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+            raise ValueError(f"{value!r} is not a time of day like '08:00'")
+        if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+            raise ValueError(f"{value!r} is not a time of day like '08:00'")
+        return value
+
+
+class StateConfig(_Strict):
+    url: str | None = None
+
+
+class Config(_Strict):
+    owner: OwnerConfig
+    sla: SlaConfig = Field(default_factory=SlaConfig)
+    accounts: list[AccountConfig] = Field(min_length=1)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+    rules_dir: Path | None = None
+    templates_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _unique_account_names(self) -> Config:
+        seen: set[str] = set()
+        for account in self.accounts:
+            if account.name in seen:
+                raise ValueError(f"account name {account.name!r} is used twice")
+            seen.add(account.name)
+        return self
+
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar.from_settings(
+            timezone=self.owner.timezone,
+            workdays=self.sla.workdays,
+            business_hours=self.sla.business_hours,
+            holidays=self.sla.holidays,
+        )
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise ConfigError("accounts", f"no account named {name!r}")
+
+
+def config_path(explicit: Path | None, environ: dict[str, str] | None = None) -> Path:
+    """--config, else $INBOXGUARD_CONFIG, else $XDG_CONFIG_HOME/inboxguard/config.toml."""
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        return explicit.expanduser()
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG]).expanduser()
+    base = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "inboxguard" / "config.toml"
+
+
+def state_url(config: Config, environ: dict[str, str] | None = None) -> str:
+    """The configured URL, else SQLite under $XDG_STATE_HOME/inboxguard/."""
+    env = os.environ if environ is None else environ
+    if config.state.url:
+        return config.state.url.replace("sqlite:///~", f"sqlite:///{Path.home()}")
+    base = Path(env.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return f"sqlite:///{base / 'inboxguard' / 'state.db'}"
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate; every failure is a one-line ``ConfigError``."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            "config", f"{path} does not exist (create one with `inboxguard init`)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError("config", f"{path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError("config", f"{path} is not UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", f"{path}: {exc}") from None
+    return parse_config(data)
+
+
+def parse_config(data: dict[str, Any]) -> Config:
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(_key_of(first["loc"]), _message_of(first)) from None
+    try:
+        config.calendar()
+    except ValueError as exc:
+        raise ConfigError("sla", str(exc)) from None
+    return config
+
+
+_UNION_TAGS = {"maildir", "imap", "ews", "graph"}
+
+
+def _key_of(loc: tuple[int | str, ...]) -> str:
+    """('accounts', 0, 'maildir', 'hostt') → 'accounts[0].hostt'."""
+    key = ""
+    previous_was_index = False
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+            previous_was_index = True
+            continue
+        if previous_was_index and part in _UNION_TAGS:
+            # pydantic names the union member it tried; the owner never wrote that.
+            previous_was_index = False
+            continue
+        key += f".{part}" if key else part
+        previous_was_index = False
+    return key or "config"
+
+
+def _message_of(error: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_invalid":
+        return f"unknown account kind {error['input'].get('kind')!r} (supported: maildir)"
+    if kind == "union_tag_not_found":
+        return "missing 'kind' (supported: maildir)"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")

@@ -1,0 +1,189 @@
+"""`inboxguard demo`: a realistic sample Maildir, one cycle, the status table, a draft.
+
+Everything is dated relative to ``now`` so the demo tells the same story whenever it runs:
+a Japanese client mail due in 3 hours, one overdue, one answered, one answered with a promised
+date, an acknowledgement-only reply, a newsletter and an out-of-office reply (both ignored).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from inboxguard.backends import open_backend
+from inboxguard.config import parse_config
+from inboxguard.drafting.dates import format_promise_date
+from inboxguard.service.context import Context
+from inboxguard.service.cycle import run_cycle
+from inboxguard.service.evaluation import evaluate_account
+from inboxguard.service.status_view import status_table
+from inboxguard.store import StateStore
+
+OWNER = ("佐藤 花子", "hanako@example.jp")
+
+CLIENTS_TOML = """\
+ignore = []
+
+[[client]]
+name = "株式会社サンプル"
+match = ["sample.co.jp"]
+language = "ja"
+honorific = "山田"
+company = "株式会社サンプル"
+
+[[client]]
+name = "Northwind Studio"
+match = ["northwind.example"]
+language = "en"
+"""
+
+
+@dataclass(frozen=True)
+class _Mail:
+    folder: str
+    sender: tuple[str, str]
+    to: tuple[str, str]
+    subject: str
+    body: str
+    age: timedelta
+    message_id: str
+    in_reply_to: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+def _mails(now: datetime, promised: str) -> list[_Mail]:
+    yamada = ("山田 太郎", "yamada@sample.co.jp")
+    suzuki = ("鈴木 一郎", "suzuki@kobayashi-shoten.jp")
+    tanaka = ("田中 美咲", "tanaka@tanaka-design.jp")
+    emma = ("Emma Clark", "emma@northwind.example")
+    ids = {k: make_msgid(k, domain="demo.example") for k in ("lp", "speed", "logo", "logo-re", "draft", "draft-re", "mtg", "mtg-re", "news", "ooo")}  # fmt: skip
+    h = timedelta(hours=1)
+    return [
+        _Mail("INBOX", yamada, OWNER, "【ご相談】LP改修のお見積りについて",
+              "佐藤様\n\nいつもお世話になっております。株式会社サンプルの山田です。\n"
+              "来月公開予定のLPについて、改修のお見積りをお願いできますでしょうか。\n"
+              "対象は3ページ、スマートフォン対応を含みます。\n\nよろしくお願いいたします。\n",
+              21 * h, ids["lp"]),
+        _Mail("INBOX", suzuki, OWNER, "サイトの表示速度について",
+              "佐藤様\n\nお世話になっております。小林商店の鈴木です。\n"
+              "トップページの表示が遅いとお客様から声があり、原因を見ていただけますか。\n",
+              30 * h, ids["speed"]),
+        _Mail("INBOX", emma, OWNER, "Logo revisions",
+              "Hi Hanako,\n\nCould you send the revised logo in SVG as well?\n\nThanks,\nEmma\n",
+              50 * h, ids["logo"]),
+        _Mail("Sent", OWNER, emma, "Re: Logo revisions",
+              "Hi Emma,\n\nAttached are the SVG files.\n\nBest regards,\nHanako\n",
+              40 * h, ids["logo-re"], ids["logo"]),
+        _Mail("INBOX", tanaka, OWNER, "原稿の確認依頼",
+              "佐藤様\n\n原稿を添付いたします。ご確認をお願いいたします。\n", 48 * h, ids["draft"]),
+        _Mail("Sent", OWNER, tanaka, "Re: 原稿の確認依頼",
+              f"田中様\n\nいつもお世話になっております。佐藤です。\n"
+              f"原稿を確認のうえ、{promised}までに回答いたします。\n", 30 * h, ids["draft-re"], ids["draft"]),
+        _Mail("Sent", OWNER, yamada, "打ち合わせ日程のご提案",
+              "山田様\n\n来週の打ち合わせですが、火曜14時はいかがでしょうか。\n", 26 * h, ids["mtg"]),
+        _Mail("INBOX", yamada, OWNER, "Re: 打ち合わせ日程のご提案",
+              "佐藤様\n\n承知しました。\nよろしくお願いいたします。\n\n山田\n", 20 * h, ids["mtg-re"], ids["mtg"]),
+        _Mail("INBOX", ("Webデザインニュース", "news@webdesign-news.example"), OWNER,
+              "週刊Webデザインニュース 第128号", "今週の特集：CSSの新機能\n", 5 * h, ids["news"],
+              extra=(("List-Unsubscribe", "<mailto:unsubscribe@webdesign-news.example>"), ("Precedence", "bulk"))),
+        _Mail("INBOX", ("高橋 健", "takahashi@partner.example"), OWNER, "不在通知: 打ち合わせの件",
+              "11月30日まで不在にしております。\n", 2 * h, ids["ooo"],
+              extra=(("Auto-Submitted", "auto-replied"),)),
+    ]  # fmt: skip
+
+
+def build_sample_maildir(root: Path, now: datetime, promised: str) -> None:
+    for folder in ("INBOX", "Sent", "Drafts"):
+        for sub in ("cur", "new", "tmp"):
+            (root / folder / sub).mkdir(parents=True, exist_ok=True)
+    for index, mail in enumerate(_mails(now, promised)):
+        message = EmailMessage()
+        message["From"] = f"{mail.sender[0]} <{mail.sender[1]}>"
+        message["To"] = f"{mail.to[0]} <{mail.to[1]}>"
+        message["Subject"] = mail.subject
+        sent = now - mail.age
+        message["Date"] = format_datetime(sent)
+        message["Message-ID"] = mail.message_id
+        if mail.in_reply_to:
+            message["In-Reply-To"] = mail.in_reply_to
+            message["References"] = mail.in_reply_to
+        for name, value in mail.extra:
+            message[name] = value
+        message.set_content(mail.body)
+        name = f"{int(sent.timestamp())}.demo{index}.inboxguard:2,S"
+        (root / mail.folder / "cur" / name).write_bytes(message.as_bytes())
+
+
+def run_demo(console: Console, *, now: datetime, keep: Path | None = None) -> None:
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        _run(console, keep, now)
+        return
+    with tempfile.TemporaryDirectory(prefix="inboxguard-demo-") as tmp:
+        _run(console, Path(tmp), now)
+        console.print(
+            "[dim](the demo mailbox was temporary; `inboxguard demo --keep DIR` keeps it)[/]"
+        )
+
+
+def _run(console: Console, base: Path, now: datetime) -> None:
+    mail_root = base / "Mail"
+    rules_dir = base / "rules"
+    rules_dir.mkdir(exist_ok=True)
+    (rules_dir / "clients.toml").write_text(CLIENTS_TOML, encoding="utf-8")
+    config = parse_config(
+        {
+            "owner": {
+                "name": OWNER[0],
+                "addresses": [OWNER[1]],
+                "timezone": "Asia/Tokyo",
+                "language": "ja",
+                "signature": f"{OWNER[0]}\nWebデザイン・フリーランス\n{OWNER[1]}",
+            },
+            "sla": {"reply_within": "24h", "clock": "calendar", "holding_draft_after": "16h"},
+            "accounts": [{"name": "demo", "kind": "maildir", "path": str(mail_root)}],
+            "state": {"url": f"sqlite:///{base / 'state.db'}"},
+            "rules_dir": str(rules_dir),
+        }
+    )
+    ctx = Context.build(config)
+    promised_day = ctx.calendar.add_business_days(
+        ctx.calendar.local(now - timedelta(hours=30)).date(), 3
+    )
+    build_sample_maildir(mail_root, now, format_promise_date(promised_day, "ja"))
+    console.print(f"Sample mailbox: [bold]{mail_root}[/] (10 messages: INBOX, Sent)")
+
+    store = StateStore.open(config.state.url or "")
+    try:
+        results = run_cycle(ctx, store, [open_backend(config.accounts[0])], now=now)
+        views = evaluate_account(ctx, store, "demo", now)
+    finally:
+        store.close()
+    result = results[0]
+    console.print(
+        f"One cycle: {result.new_messages} messages read, {len(views)} threads tracked "
+        f"(the newsletter and the out-of-office reply start no clock), "
+        f"{len(result.drafts_written)} holding draft(s) written.\n"
+    )
+    console.print(status_table(views, now=now, calendar=ctx.calendar, language="ja"))
+    drafts = sorted((mail_root / "Drafts" / "cur").iterdir())
+    console.print(f"\nDrafts written into [bold]{mail_root / 'Drafts'}[/] (flag D): {len(drafts)}")
+    if drafts:
+        draft = BytesParser(policy=default_policy).parsebytes(drafts[0].read_bytes())
+        header_lines = "\n".join(
+            f"{name}: {draft[name]}"
+            for name in ("From", "To", "Subject", "In-Reply-To", "Message-ID")
+        )
+        body = draft.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        console.print(Panel(Text(f"{header_lines}\n\n{text}"), title=drafts[0].name, expand=False))

@@ -1,0 +1,1 @@
+"""The pure core: message model, threads, classification, clocks. No I/O, no wall clock."""

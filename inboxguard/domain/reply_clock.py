@@ -1,0 +1,207 @@
+"""The reply clock and the thread states of SPEC §5, evaluated at an instant ``now``.
+
+A thread is walked in date order. A counterpart message starts a clock when none is running;
+my next message stops it (an *episode*, kept for the response-time statistics). A later
+counterpart message does not move a running clock. Acknowledgement-only messages, messages
+the owner marked (or flagged ``$NoReplyNeeded``) start no clock: they are listed for review.
+Messages dated after ``now`` do not exist yet, so asking "what happens tomorrow at 9" works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.identity import Identity
+from inboxguard.domain.threading import Thread
+from inboxguard.domain.tracked import FolderRole, Promise, TrackedMessage
+
+NO_REPLY_KEYWORD = "$NoReplyNeeded"
+
+
+class ThreadState(StrEnum):
+    WAITING = "waiting"
+    AT_RISK = "at_risk"
+    OVERDUE = "overdue"
+    ANSWERED = "answered"
+    PROMISED = "promised"
+    PROMISE_OVERDUE = "promise_overdue"
+    NO_REPLY_NEEDED = "no_reply_needed"
+
+    @property
+    def urgency(self) -> int:
+        """Sort key, most urgent first (the status table and the digest use it)."""
+        return _URGENCY[self]
+
+    @property
+    def needs_attention(self) -> bool:
+        return self in _ATTENTION
+
+
+_URGENCY = {
+    ThreadState.OVERDUE: 0,
+    ThreadState.PROMISE_OVERDUE: 1,
+    ThreadState.AT_RISK: 2,
+    ThreadState.WAITING: 3,
+    ThreadState.PROMISED: 4,
+    ThreadState.NO_REPLY_NEEDED: 5,
+    ThreadState.ANSWERED: 6,
+}
+_ATTENTION = {
+    ThreadState.OVERDUE,
+    ThreadState.PROMISE_OVERDUE,
+    ThreadState.AT_RISK,
+    ThreadState.WAITING,
+    ThreadState.PROMISED,
+    ThreadState.NO_REPLY_NEEDED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyPolicy:
+    reply_within: timedelta
+    business: bool
+    warn_before: timedelta
+    holding_draft_after: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One counterpart message awaiting me, and when (if) I answered."""
+
+    started_at: datetime
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadStatus:
+    state: ThreadState
+    counterpart: str | None
+    clock_started_at: datetime | None
+    due_at: datetime | None
+    answered_at: datetime | None
+    promise: Promise | None
+    episodes: tuple[Episode, ...]
+    needs_holding_draft: bool
+    clock_message: TrackedMessage | None
+    reason: str
+
+
+def thread_counterpart(thread: Thread, identity: Identity) -> str | None:
+    """The client side of the thread: the latest counterpart sender, else the other party."""
+    for message in reversed(thread.messages):
+        if identity.is_counterpart(message):
+            return message.sender.address
+    for message in thread.messages:
+        party = identity.other_party(message)
+        if party:
+            return party
+    return None
+
+
+def evaluate_thread(
+    thread: Thread,
+    *,
+    now: datetime,
+    identity: Identity,
+    policy: ReplyPolicy,
+    calendar: BusinessCalendar,
+    no_reply_until: datetime | None = None,
+) -> ThreadStatus | None:
+    """The thread's state at ``now``; None for threads nobody owes an answer in.
+
+    ``no_reply_until``: the owner marked the thread no-reply at that instant; counterpart
+    messages up to then start no clock (a new question after the mark does).
+    """
+    live = [m for m in thread.messages if m.role != FolderRole.DRAFTS and m.date <= now]
+    walk = _walk(live, identity, no_reply_until)
+    clock_message, quiet, episodes = walk.clock_message, walk.quiet, walk.episodes
+    last_mine, saw_counterpart = walk.last_mine, walk.saw_counterpart
+
+    promise = last_mine.promise if last_mine is not None else None
+    if not saw_counterpart and promise is None:
+        return None
+
+    last_answer = episodes[-1] if episodes else None
+    clock_started_at = last_answer.started_at if last_answer else None
+    due_at: datetime | None = None
+    needs_holding_draft = False
+    promise_broken = promise is not None and now > promise.due_at
+
+    if clock_message is not None:
+        clock_started_at = clock_message.date
+        due_at = calendar.add(clock_started_at, policy.reply_within, business=policy.business)
+        elapsed = calendar.elapsed(clock_started_at, now, business=policy.business)
+        needs_holding_draft = elapsed >= policy.holding_draft_after
+        episodes.append(Episode(clock_started_at, None))
+        if now >= due_at:
+            state, reason = ThreadState.OVERDUE, "no reply and the due time has passed"
+        elif promise is not None and promise_broken:
+            state, reason = ThreadState.PROMISE_OVERDUE, f"promised {promise.date} and not kept"
+        elif due_at - now <= policy.warn_before:
+            state, reason = ThreadState.AT_RISK, "no reply and less than warn_before left"
+        else:
+            state, reason = ThreadState.WAITING, "clock running"
+    elif promise is not None:
+        state = ThreadState.PROMISE_OVERDUE if promise_broken else ThreadState.PROMISED
+        reason = f"my latest message promised {promise.date} ({promise.phrase!r})"
+    elif quiet:
+        state = ThreadState.NO_REPLY_NEEDED
+        marked = no_reply_until is not None or any(NO_REPLY_KEYWORD in m.keywords for m in quiet)
+        reason = (
+            "marked as needing no reply"
+            if marked
+            else "the latest message is only an acknowledgement"
+        )
+    else:
+        state, reason = ThreadState.ANSWERED, "replied; nothing outstanding"
+
+    return ThreadStatus(
+        state=state,
+        counterpart=thread_counterpart(thread, identity),
+        clock_started_at=clock_started_at,
+        due_at=due_at,
+        answered_at=last_answer.answered_at if last_answer else None,
+        promise=promise,
+        episodes=tuple(episodes),
+        needs_holding_draft=needs_holding_draft,
+        clock_message=clock_message,
+        reason=reason,
+    )
+
+
+@dataclass(slots=True)
+class _Walk:
+    clock_message: TrackedMessage | None = None
+    quiet: list[TrackedMessage] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+    last_mine: TrackedMessage | None = None
+    saw_counterpart: bool = False
+
+
+def _walk(live: list[TrackedMessage], identity: Identity, no_reply_until: datetime | None) -> _Walk:
+    """One pass in date order: clocks start and stop, quiet messages are collected."""
+    walk = _Walk()
+    for message in live:
+        if identity.is_mine(message):
+            if walk.clock_message is not None:
+                walk.episodes.append(Episode(walk.clock_message.date, message.date))
+                walk.clock_message = None
+            walk.last_mine = message
+            walk.quiet = []
+        elif identity.is_counterpart(message):
+            walk.saw_counterpart = True
+            if walk.clock_message is not None:
+                continue  # a later message does not move a running clock
+            needs_no_reply = (
+                message.ack_only
+                or NO_REPLY_KEYWORD in message.keywords
+                or (no_reply_until is not None and message.date <= no_reply_until)
+            )
+            if needs_no_reply:
+                walk.quiet.append(message)
+            else:
+                walk.clock_message = message
+    return walk

@@ -1,0 +1,60 @@
+"""What the core remembers of one message, after parsing and classification.
+
+A ``TrackedMessage`` is what the state store keeps (no body) and what threading and the
+reply clock read. Everything that needed the message text (acknowledgement-only, promises)
+was decided once at ingest and is carried here as a fact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from inboxguard.domain.message import Address
+
+
+class FolderRole(StrEnum):
+    """Why a folder is read: client mail arrives in INCOMING, my answers sit in SENT."""
+
+    INCOMING = "incoming"
+    SENT = "sent"
+    DRAFTS = "drafts"
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """A commitment found in a message from me: the phrase and the date it names."""
+
+    phrase: str
+    date: date
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedMessage:
+    account: str
+    folder: str
+    uid: str
+    role: FolderRole
+    message_id: str
+    subject: str
+    sender: Address
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    date: datetime
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    provider_thread_id: str | None = None
+    automated_reason: str | None = None
+    ack_only: bool = False
+    promise: Promise | None = None
+    keywords: frozenset[str] = frozenset()
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """Every id this message names as an ancestor (References order, then In-Reply-To)."""
+        seen: dict[str, None] = dict.fromkeys(self.references)
+        seen.update(dict.fromkeys(self.in_reply_to))
+        seen.pop(self.message_id, None)
+        return tuple(seen)

@@ -1,0 +1,162 @@
+"""Loading the rule files (TOML data that configures rule types the code defines).
+
+The owner's ``rules_dir`` is looked at first; a file there replaces the shipped file of the
+same name. Every problem is a one-line ``ConfigError`` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inboxguard.domain.acknowledgement import AcknowledgementRules
+from inboxguard.domain.automation import AutomationRules
+from inboxguard.domain.clients import ClientDirectory, ClientRule
+from inboxguard.domain.durations import parse_duration
+from inboxguard.domain.identity import SenderMatcher
+from inboxguard.errors import ConfigError
+from inboxguard.resources import shipped_dir
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    acknowledgements: AcknowledgementRules
+    automation: AutomationRules
+    clients: ClientDirectory
+
+
+def load_rules(rules_dir: Path | None) -> RuleSet:
+    return RuleSet(
+        acknowledgements=_acknowledgements(_read("acknowledgements.toml", rules_dir)),
+        automation=_automation(_read("automated.toml", rules_dir)),
+        clients=_clients(_read("clients.toml", rules_dir)),
+    )
+
+
+class _File:
+    """A parsed rule file that remembers its name for error messages."""
+
+    def __init__(self, name: str, data: dict[str, Any]) -> None:
+        self.name = name
+        self.data = data
+
+    def error(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.name}: {key}", message)
+
+    def only_keys(self, table: dict[str, Any], allowed: set[str], prefix: str = "") -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.error(f"{prefix}{key}", "unknown key")
+
+    def strings(
+        self, key: str, table: dict[str, Any] | None = None, prefix: str = ""
+    ) -> tuple[str, ...]:
+        source = self.data if table is None else table
+        value = source.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(f"{prefix}{key}", "expected a list of strings")
+        for index, item in enumerate(value):
+            if not item.strip():
+                raise self.error(f"{prefix}{key}[{index}]", "empty string")
+        return tuple(value)
+
+    def integer(self, key: str, default: int) -> int:
+        value = self.data.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.error(key, "expected a non-negative integer")
+        return value
+
+    def patterns(self, key: str) -> tuple[str, ...]:
+        values = self.strings(key)
+        for index, value in enumerate(values):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise self.error(f"{key}[{index}]", f"bad regular expression: {exc}") from None
+        return values
+
+
+def _read(name: str, rules_dir: Path | None) -> _File:
+    candidates = [rules_dir / name] if rules_dir is not None else []
+    candidates.append(shipped_dir("rules") / name)
+    for path in candidates:
+        if path.is_file():
+            try:
+                return _File(str(path), tomllib.loads(path.read_text(encoding="utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+    raise ConfigError(name, "rule file not found (the installation is incomplete)")
+
+
+def _acknowledgements(file: _File) -> AcknowledgementRules:
+    file.only_keys(file.data, {"phrases", "filler_lines", "max_chars", "max_residue"})
+    phrases = file.strings("phrases")
+    if not phrases:
+        raise file.error("phrases", "needs at least one phrase")
+    return AcknowledgementRules(
+        phrases=phrases,
+        filler_lines=file.patterns("filler_lines"),
+        max_chars=file.integer("max_chars", 200),
+        max_residue=file.integer("max_residue", 12),
+    )
+
+
+def _automation(file: _File) -> AutomationRules:
+    file.only_keys(file.data, {"sender_local_parts", "auto_reply_subjects"})
+    return AutomationRules(
+        sender_local_parts=tuple(s.lower() for s in file.strings("sender_local_parts")),
+        auto_reply_subjects=file.patterns("auto_reply_subjects"),
+    )
+
+
+_CLIENT_KEYS = {"name", "match", "language", "honorific", "company", "reply_within"}
+
+
+def _clients(file: _File) -> ClientDirectory:
+    file.only_keys(file.data, {"ignore", "client"})
+    raw_clients = file.data.get("client", [])
+    if not isinstance(raw_clients, list):
+        raise file.error("client", "expected [[client]] tables")
+    clients = []
+    for index, table in enumerate(raw_clients):
+        prefix = f"client[{index}]."
+        if not isinstance(table, dict):
+            raise file.error(f"client[{index}]", "expected a table")
+        file.only_keys(table, _CLIENT_KEYS, prefix)
+        name = table.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise file.error(f"{prefix}name", "required, a non-empty string")
+        match = file.strings("match", table, prefix)
+        if not match:
+            raise file.error(f"{prefix}match", "needs at least one address or domain")
+        language = _optional_str(file, table, "language", prefix)
+        if language not in (None, "ja", "en"):
+            raise file.error(f"{prefix}language", "must be 'ja' or 'en'")
+        reply_within = _optional_str(file, table, "reply_within", prefix)
+        try:
+            within = parse_duration(reply_within) if reply_within else None
+        except ValueError as exc:
+            raise file.error(f"{prefix}reply_within", str(exc)) from None
+        clients.append(
+            ClientRule(
+                name=name.strip(),
+                match=SenderMatcher.of(match),
+                language=language,
+                honorific=_optional_str(file, table, "honorific", prefix),
+                company=_optional_str(file, table, "company", prefix),
+                reply_within=within,
+            )
+        )
+    return ClientDirectory(clients=tuple(clients), ignore=SenderMatcher.of(file.strings("ignore")))
+
+
+def _optional_str(file: _File, table: dict[str, Any], key: str, prefix: str) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise file.error(f"{prefix}{key}", "expected a string")
+    return value.strip() or None

@@ -1,0 +1,1 @@
+"""The runners around the core: one cycle (poll → evaluate → act → record), and views."""

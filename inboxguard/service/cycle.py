@@ -1,0 +1,306 @@
+"""One cycle for every account: poll → evaluate → act (drafts) → record.
+
+Each account runs in its own error boundary: a broken mailbox ends that account's cycle,
+is recorded with its time for `status` and the digest, and the other accounts carry on.
+A draft is written at most once per (account, thread, clock start, purpose): recorded in the
+store, searched for in Drafts before appending, and never written again, even when the owner
+deleted it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from itertools import islice
+
+import structlog
+
+from inboxguard.backends.base import Folder, MailBackend
+from inboxguard.domain.message import Address, Message
+from inboxguard.domain.tracked import FolderRole, TrackedMessage
+from inboxguard.drafting.holding import HoldingReplyInput, build_holding_reply, to_bytes
+from inboxguard.drafting.message_ids import draft_message_id
+from inboxguard.drafting.templates import TemplateRenderer, text_renderer
+from inboxguard.errors import InboxGuardError
+from inboxguard.parse import parse_message
+from inboxguard.service.context import Context
+from inboxguard.service.evaluation import ThreadView, account_threads, evaluate_account
+from inboxguard.service.ingest import TEXT_PREFIX_BYTES, ingest
+from inboxguard.store import DraftRecord, StateStore
+from inboxguard.store.state_store import EpisodeRow
+
+log = structlog.get_logger(__name__)
+
+BATCH = 500  # messages per transaction on a long first scan
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+@dataclass(slots=True)
+class AccountResult:
+    account: str
+    error: str | None = None
+    new_messages: int = 0
+    drafts_written: list[DraftRecord] = field(default_factory=list)
+    states: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_cycle(
+    ctx: Context,
+    store: StateStore,
+    backends: Sequence[MailBackend],
+    *,
+    now: datetime,
+    write_drafts: bool = True,
+    progress: Progress | None = None,
+) -> list[AccountResult]:
+    templates = text_renderer(ctx.config.templates_dir)
+    results = []
+    for backend in backends:
+        result = AccountResult(backend.account)
+        try:
+            with backend:
+                result.new_messages = sync_account(ctx, store, backend, now=now, progress=progress)
+                threads = account_threads(ctx, store, backend.account, now)
+                store.assign_threads(
+                    backend.account, {m.message_id: t.id for t in threads for m in t.messages}
+                )
+                views = evaluate_account(ctx, store, backend.account, now, threads)
+                record_episodes(ctx, store, backend.account, views)
+                result.states = Counter(v.status.state.value for v in views)
+                if write_drafts:
+                    result.drafts_written = write_holding_drafts(
+                        ctx, store, backend, views, templates, now=now
+                    )
+        except InboxGuardError as exc:
+            result.error = str(exc)
+        except Exception as exc:  # one account's failure must not stop the others
+            result.error = f"unexpected {type(exc).__name__}"
+            log.exception("account cycle failed", account=backend.account)
+        store.record_poll(backend.account, at=now, error=result.error)
+        if result.error:
+            log.error("account cycle failed", account=backend.account, error=result.error)
+        else:
+            log.info(
+                "account cycle done",
+                account=backend.account,
+                new_messages=result.new_messages,
+                drafts_written=len(result.drafts_written),
+                **dict(result.states),
+            )
+        results.append(result)
+    return results
+
+
+def sync_account(
+    ctx: Context,
+    store: StateStore,
+    backend: MailBackend,
+    *,
+    now: datetime,
+    progress: Progress | None = None,
+) -> int:
+    """Read what is new in every folder into the store; returns how many messages."""
+    account = backend.account
+    total_new = 0
+    for folder in backend.folders():
+        marker = store.folder_marker(account, folder.name)
+        changes = backend.changes(
+            folder,
+            marker,
+            since=now - ctx.lookback,
+            known_uids=partial(store.known_uids, account, folder.name),
+        )
+        if changes.unchanged:
+            if marker != dict(changes.marker):
+                store.apply_folder_sync(
+                    account, folder.name, marker=changes.marker, added=(), at=now
+                )
+            continue
+        uids = list(changes.new_uids)
+        fetched = backend.fetch_headers(folder, uids)
+        first = True
+        done = 0
+        while True:
+            batch = [ingest(ctx, backend, folder, item, now=now) for item in islice(fetched, BATCH)]
+            done += len(batch)
+            last = done >= len(uids) or not batch
+            store.apply_folder_sync(
+                account,
+                folder.name,
+                marker=changes.marker if last else None,
+                added=batch,
+                removed=changes.vanished_uids if first else (),
+                replace_all=changes.reset and first,
+                at=now,
+            )
+            first = False
+            total_new += len(batch)
+            if progress is not None:
+                progress(f"{account}/{folder.name}", done, len(uids))
+            if last:
+                break
+    return total_new
+
+
+def record_episodes(
+    ctx: Context, store: StateStore, account: str, views: Iterable[ThreadView]
+) -> None:
+    rows = []
+    for view in views:
+        policy = ctx.policy_for(view.client)
+        for episode in view.status.episodes:
+            rows.append(
+                EpisodeRow(
+                    account=account,
+                    thread_id=view.thread.id,
+                    started_at=episode.started_at,
+                    answered_at=episode.answered_at,
+                    due_at=ctx.calendar.add(
+                        episode.started_at, policy.reply_within, business=policy.business
+                    ),
+                    counterpart=view.status.counterpart,
+                    client=view.client.name if view.client else None,
+                )
+            )
+    store.save_episodes(rows)
+
+
+def owner_draft_in_thread(view: ThreadView, ctx: Context, ours: set[str]) -> TrackedMessage | None:
+    """A draft the owner is already writing in this thread (not one of ours)."""
+    for message in view.thread.messages:
+        ours_or_foreign = (
+            message.message_id in ours
+            or message.message_id.startswith("<ig-")
+            or not (ctx.identity.is_mine(message) or not message.sender.address)
+        )
+        if message.role is FolderRole.DRAFTS and not ours_or_foreign:
+            return message
+    return None
+
+
+def write_holding_drafts(
+    ctx: Context,
+    store: StateStore,
+    backend: MailBackend,
+    views: Sequence[ThreadView],
+    templates: TemplateRenderer,
+    *,
+    now: datetime,
+) -> list[DraftRecord]:
+    written = []
+    ours = {d.message_id for d in store.drafts(backend.account)}
+    drafts_folder = next(f for f in backend.folders() if f.role is FolderRole.DRAFTS)
+    for view in views:
+        status = view.status
+        if (
+            not status.needs_holding_draft
+            or status.clock_message is None
+            or status.clock_started_at is None
+        ):
+            continue
+        message_id = draft_message_id(
+            backend.account, view.thread.id, status.clock_started_at, "holding"
+        )
+        if store.draft(message_id) is not None:
+            continue  # written before (and perhaps deleted by the owner since): never again
+        if owner_draft_in_thread(view, ctx, ours) is not None:
+            log.info("owner already drafting a reply; no holding draft", thread=view.thread.id)
+            continue
+        location = backend.find_draft(message_id)
+        if location is None:
+            raw = _holding_draft_bytes(ctx, backend, view, templates, message_id, now=now)
+            location = backend.append_draft(raw, message_id)
+            log.info("holding draft written", account=backend.account, thread=view.thread.id)
+        else:
+            log.info("holding draft found in Drafts; recording it", thread=view.thread.id)
+        record = DraftRecord(
+            message_id=message_id,
+            account=backend.account,
+            thread_id=view.thread.id,
+            purpose="holding",
+            clock_started_at=status.clock_started_at,
+            created_at=now,
+            folder=drafts_folder.name,
+            location=location,
+        )
+        store.record_draft(record)
+        written.append(record)
+    return written
+
+
+def _holding_draft_bytes(
+    ctx: Context,
+    backend: MailBackend,
+    view: ThreadView,
+    templates: TemplateRenderer,
+    message_id: str,
+    *,
+    now: datetime,
+) -> bytes:
+    clock = view.status.clock_message
+    if clock is None:
+        raise ValueError("a holding draft needs the message that started the clock")
+    raw = backend.fetch_text(
+        Folder(clock.folder, clock.role), clock.uid, max_bytes=TEXT_PREFIX_BYTES
+    )
+    original = parse_message(raw) if raw else None
+    if original is None or original.message_id != clock.message_id:
+        # The file moved or changed under us: quote nothing rather than the wrong mail.
+        original = _stand_in(clock)
+    client = view.client
+    owner = ctx.config.owner
+    language = ctx.language_for(client)
+    local_today = ctx.calendar.local(now).date()
+    inp = HoldingReplyInput(
+        original=original,
+        counterpart=clock.sender,
+        counterpart_display_name=_display_name(clock.sender, client.honorific if client else None),
+        company=client.company if client else None,
+        owner_name=owner.name,
+        owner_address=_my_address_in(clock, ctx) or owner.addresses[0],
+        signature=owner.signature or owner.name,
+        language="ja" if language == "ja" else "en",
+        promised_date=ctx.calendar.add_business_days(
+            local_today, ctx.config.sla.promise_business_days
+        ),
+        message_id=message_id,
+        now=now,
+        tz=ctx.calendar.tz,
+        original_received=clock.date,
+    )
+    return to_bytes(build_holding_reply(inp, templates), crlf=False)
+
+
+def _display_name(sender: Address, honorific: str | None) -> str:
+    if honorific:
+        return honorific
+    if sender.name:
+        return sender.name
+    return sender.address.partition("@")[0] or sender.address
+
+
+def _my_address_in(message: TrackedMessage, ctx: Context) -> str | None:
+    for address in (*message.to, *message.cc):
+        if ctx.identity.is_me(address):
+            return address.address
+    return None
+
+
+def _stand_in(clock: TrackedMessage) -> Message:
+    return Message(
+        message_id=clock.message_id,
+        subject=clock.subject,
+        sender=clock.sender,
+        to=clock.to,
+        cc=clock.cc,
+        date=clock.date,
+        in_reply_to=clock.in_reply_to,
+        references=clock.references,
+    )

@@ -1,0 +1,94 @@
+"""Evaluating one account's stored messages at ``now``: threads, states, drafts, marks.
+
+Used by the cycle (to decide which drafts to write) and by `status` (to show them), so the
+two can never disagree about a thread.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from inboxguard.domain.clients import ClientRule
+from inboxguard.domain.reply_clock import ThreadStatus, evaluate_thread, thread_counterpart
+from inboxguard.domain.threading import Thread, build_threads
+from inboxguard.domain.tracked import FolderRole
+from inboxguard.service.context import Context
+from inboxguard.store import DraftRecord, Mark, StateStore
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadView:
+    thread: Thread
+    status: ThreadStatus
+    client: ClientRule | None
+    drafts: tuple[DraftRecord, ...]
+
+    @property
+    def live_messages(self) -> int:
+        return sum(1 for m in self.thread.messages if m.role is not FolderRole.DRAFTS)
+
+    def sort_key(self) -> tuple[int, datetime, str]:
+        due = self.status.due_at or (self.status.promise.due_at if self.status.promise else None)
+        anchor = due or self.thread.messages[-1].date
+        return (self.status.state.urgency, anchor, self.thread.id)
+
+
+def no_reply_until(marks: Sequence[Mark]) -> datetime | None:
+    """The instant of the latest `no-reply` mark, unless a later `reopen` undid it."""
+    until: datetime | None = None
+    for mark in sorted(marks, key=lambda m: m.at):
+        if mark.action == "no-reply":
+            until = mark.at
+        elif mark.action == "reopen":
+            until = None
+    return until
+
+
+def account_threads(ctx: Context, store: StateStore, account: str, now: datetime) -> list[Thread]:
+    messages = store.messages(account, since=now - ctx.lookback)
+    return build_threads(
+        account,
+        messages,
+        other_party=ctx.identity.other_party,
+        previous_ids=store.thread_ids(account),
+    )
+
+
+def evaluate_account(
+    ctx: Context,
+    store: StateStore,
+    account: str,
+    now: datetime,
+    threads: Sequence[Thread] | None = None,
+) -> list[ThreadView]:
+    """Every tracked thread of the account with its state at ``now``, most urgent first."""
+    if threads is None:
+        threads = account_threads(ctx, store, account, now)
+    marks: dict[str, list[Mark]] = defaultdict(list)
+    for mark in store.marks(account):
+        if mark.at <= now:
+            marks[mark.thread_id].append(mark)
+    drafts: dict[str, list[DraftRecord]] = defaultdict(list)
+    for draft in store.drafts(account):
+        if draft.created_at <= now:
+            drafts[draft.thread_id].append(draft)
+
+    views = []
+    for thread in threads:
+        client = ctx.rules.clients.lookup(thread_counterpart(thread, ctx.identity))
+        status = evaluate_thread(
+            thread,
+            now=now,
+            identity=ctx.identity,
+            policy=ctx.policy_for(client),
+            calendar=ctx.calendar,
+            no_reply_until=no_reply_until(marks.get(thread.id, ())),
+        )
+        if status is None:
+            continue
+        views.append(ThreadView(thread, status, client, tuple(drafts.get(thread.id, ()))))
+    views.sort(key=ThreadView.sort_key)
+    return views

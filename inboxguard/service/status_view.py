@@ -1,0 +1,122 @@
+"""`status` as data (the JSON of SPEC §10) and as a rich table for a person."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.durations import format_duration
+from inboxguard.domain.reply_clock import ThreadState
+from inboxguard.drafting.dates import format_due
+from inboxguard.service.evaluation import ThreadView
+from inboxguard.store import AccountHealth
+
+_STATE_STYLE = {
+    ThreadState.OVERDUE: "bold red",
+    ThreadState.PROMISE_OVERDUE: "bold red",
+    ThreadState.AT_RISK: "yellow",
+    ThreadState.WAITING: "cyan",
+    ThreadState.PROMISED: "magenta",
+    ThreadState.NO_REPLY_NEEDED: "dim",
+    ThreadState.ANSWERED: "green",
+}
+
+
+def _iso(value: datetime | None, calendar: BusinessCalendar) -> str | None:
+    return calendar.local(value).isoformat(timespec="seconds") if value is not None else None
+
+
+def thread_json(view: ThreadView, calendar: BusinessCalendar) -> dict[str, Any]:
+    status = view.status
+    return {
+        "id": view.thread.id,
+        "account": view.thread.account,
+        "subject": view.thread.subject,
+        "counterpart": status.counterpart,
+        "client": view.client.name if view.client else None,
+        "state": status.state.value,
+        "clock_started_at": _iso(status.clock_started_at, calendar),
+        "due_at": _iso(status.due_at, calendar),
+        "answered_at": _iso(status.answered_at, calendar),
+        "promised_date": status.promise.date.isoformat() if status.promise else None,
+        "drafts": [
+            {
+                "purpose": d.purpose,
+                "message_id": d.message_id,
+                "created_at": _iso(d.created_at, calendar),
+            }
+            for d in view.drafts
+        ],
+        # Incident tracking arrives with the incidents issue; until then nothing is open.
+        "incident": None,
+        "messages": view.live_messages,
+    }
+
+
+def status_json(
+    views: Sequence[ThreadView], *, now: datetime, calendar: BusinessCalendar
+) -> dict[str, Any]:
+    return {
+        "now": calendar.local(now).isoformat(timespec="seconds"),
+        "threads": [thread_json(v, calendar) for v in views],
+    }
+
+
+def time_left(view: ThreadView, now: datetime) -> str:
+    status = view.status
+    target = status.due_at
+    if target is None and status.promise is not None:
+        target = status.promise.due_at
+    if target is None:
+        return ""
+    # Minutes are the precision a person plans with; seconds only add noise.
+    seconds = int((target - now).total_seconds())
+    rounded = timedelta(minutes=abs(seconds) // 60)
+    if seconds < 0:
+        return f"{format_duration(rounded)} late"
+    return format_duration(rounded)
+
+
+def status_table(
+    views: Sequence[ThreadView], *, now: datetime, calendar: BusinessCalendar, language: str
+) -> Table:
+    table = Table(
+        title=f"InboxGuard — {format_due(calendar.local(now), language)}", title_justify="left"
+    )
+    table.add_column("state", no_wrap=True)
+    table.add_column("due", no_wrap=True)
+    table.add_column("left", no_wrap=True, justify="right")
+    table.add_column("client / counterpart")
+    table.add_column("subject", overflow="fold")
+    table.add_column("drafts", justify="right")
+    table.add_column("id", style="dim", no_wrap=True)
+    for view in views:
+        status = view.status
+        due = status.due_at or (status.promise.due_at if status.promise else None)
+        who = view.client.name if view.client else (status.counterpart or "")
+        table.add_row(
+            Text(status.state.value, style=_STATE_STYLE[status.state]),
+            format_due(calendar.local(due), language) if due else "",
+            time_left(view, now),
+            Text(who),
+            Text(view.thread.subject),
+            str(len(view.drafts)) if view.drafts else "",
+            view.thread.id,
+        )
+    return table
+
+
+def health_lines(
+    health: Sequence[AccountHealth], calendar: BusinessCalendar, language: str
+) -> list[str]:
+    lines = []
+    for item in health:
+        if item.failing_since is not None:
+            since = format_due(calendar.local(item.failing_since), language)
+            lines.append(f"account {item.account}: failing since {since}: {item.last_error}")
+    return lines

@@ -1,0 +1,48 @@
+"""The commented starter configuration written by `inboxguard init`."""
+
+STARTER_CONFIG = """\
+# InboxGuard configuration. Reference: SPEC §4 (docs) — every key is shown with its default.
+# Check it with `inboxguard check`; run one cycle with `inboxguard run --once`.
+
+[owner]
+name = "佐藤 花子"                      # your name as it appears in drafts
+addresses = ["hanako@example.jp"]      # every identity you send from: mail From these is "me"
+timezone = "Asia/Tokyo"                # IANA zone name
+language = "ja"                        # ja | en: drafts and digest
+signature = \"\"\"
+佐藤 花子
+hanako@example.jp
+\"\"\"
+
+[sla]
+reply_within = "24h"                   # the promise to clients
+clock = "calendar"                     # calendar | business (only business hours count)
+business_hours = "09:00-18:00"
+workdays = ["mon", "tue", "wed", "thu", "fri"]
+holidays = "JP"                        # country code for public holidays; "" for none
+warn_before = "6h"                     # "at risk" from here on
+cc_counts = false                      # does mail that only Cc's me start a clock?
+holding_draft_after = "16h"            # clock time before a holding-reply draft is written
+promise_business_days = 2              # promised date = this many business days ahead
+lookback = "30d"                       # first start scans this far back
+
+# One [[accounts]] table per mailbox.
+[[accounts]]
+name = "work"
+kind = "maildir"                       # a local Maildir kept in sync by mbsync/offlineimap
+path = "~/Mail/work"                   # Maildir++ or one maildir per folder (detected)
+watch = ["INBOX"]                      # folders with incoming client mail
+sent_folder = "Sent"
+drafts_folder = "Drafts"
+
+[digest]
+time = "08:00"
+# to = "hanako@example.jp"
+delivery = "file"                      # smtp | imap-append | file
+
+[state]
+# url = "sqlite:///~/.local/state/inboxguard/state.db"   # default; or postgresql+psycopg://…
+
+# rules_dir = "~/.config/inboxguard/rules"          # your copies of rules/*.toml
+# templates_dir = "~/.config/inboxguard/templates"  # your copies of templates/*.j2
+"""

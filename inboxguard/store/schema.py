@@ -1,0 +1,142 @@
+"""Tables of the state store (SPEC §12): identifiers, addresses, decoded subjects, times,
+sync markers, drafts written, marks, response episodes, account health. Never bodies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the state store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(200), nullable=False),
+    Column("folder", String(500), nullable=False),
+    Column("uid", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("message_id", String(998), nullable=False),
+    Column("thread_id", String(32)),
+    Column("subject", Text, nullable=False),
+    Column("sender_name", Text, nullable=False),
+    Column("sender_address", String(320), nullable=False),
+    Column("to_json", Text, nullable=False),
+    Column("cc_json", Text, nullable=False),
+    Column("in_reply_to_json", Text, nullable=False),
+    Column("references_json", Text, nullable=False),
+    Column("date", UtcDateTime, nullable=False),
+    Column("provider_thread_id", String(200)),
+    Column("automated_reason", Text),
+    Column("ack_only", Boolean, nullable=False),
+    Column("promise_phrase", Text),
+    Column("promise_date", Date),
+    Column("promise_due_at", UtcDateTime),
+    Column("keywords_json", Text, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    UniqueConstraint("account", "folder", "uid", name="uq_messages_location"),
+)
+Index("ix_messages_account_message_id", messages.c.account, messages.c.message_id)
+Index("ix_messages_thread", messages.c.thread_id)
+
+folders = Table(
+    "folders",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("folder", String(500), primary_key=True),
+    Column("marker_json", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("message_id", String(998), primary_key=True),
+    Column("account", String(200), nullable=False),
+    Column("thread_id", String(32), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("clock_started_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("folder", String(500), nullable=False),
+    Column("location", String(500)),
+)
+Index("ix_drafts_thread", drafts.c.thread_id)
+
+marks = Table(
+    "marks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(200), nullable=False),
+    Column("thread_id", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("stage", String(32)),
+    Column("at", UtcDateTime, nullable=False),
+)
+Index("ix_marks_thread", marks.c.thread_id)
+
+responses = Table(
+    "responses",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("thread_id", String(32), primary_key=True),
+    Column("started_at", UtcDateTime, primary_key=True),
+    Column("answered_at", UtcDateTime),
+    Column("due_at", UtcDateTime),
+    Column("counterpart", String(320)),
+    Column("client", Text),
+)
+
+account_health = Table(
+    "account_health",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("last_success_at", UtcDateTime),
+    Column("last_failure_at", UtcDateTime),
+    Column("failing_since", UtcDateTime),
+    Column("last_error", Text),
+)

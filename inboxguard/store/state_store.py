@@ -1,0 +1,387 @@
+"""Queries over the state store. One instance per process; every method is one transaction."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, and_, create_engine, delete, event, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from inboxguard.domain.message import Address
+from inboxguard.domain.tracked import FolderRole, Promise, TrackedMessage
+from inboxguard.errors import ConfigError, InboxGuardError
+from inboxguard.store import schema
+from inboxguard.store.migrations import migrate
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRecord:
+    message_id: str
+    account: str
+    thread_id: str
+    purpose: str
+    clock_started_at: datetime
+    created_at: datetime
+    folder: str
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    account: str
+    thread_id: str
+    action: str
+    stage: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHealth:
+    account: str
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    failing_since: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeRow:
+    account: str
+    thread_id: str
+    started_at: datetime
+    answered_at: datetime | None
+    due_at: datetime | None
+    counterpart: str | None
+    client: str | None
+
+
+class StateStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> StateStore:
+        """Open (creating and migrating as needed) the store at ``url``."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ConfigError("state.url", "not a database URL") from None
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            _prepare_sqlite_file(Path(parsed.database or ""))
+        try:
+            engine = create_engine(url)
+        except (ArgumentError, ImportError) as exc:
+            raise ConfigError("state.url", f"cannot use this database: {exc}") from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            with engine.begin() as connection:
+                migrate(connection)
+        except SQLAlchemyError as exc:
+            raise InboxGuardError(f"state store unavailable: {type(exc).__name__}") from None
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- folders and messages ------------------------------------------------------------
+
+    def folder_marker(self, account: str, folder: str) -> dict[str, Any] | None:
+        with self.engine.connect() as c:
+            row = c.execute(
+                select(schema.folders.c.marker_json).where(
+                    schema.folders.c.account == account, schema.folders.c.folder == folder
+                )
+            ).scalar_one_or_none()
+        return json.loads(row) if row is not None else None
+
+    def known_uids(self, account: str, folder: str) -> set[str]:
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(schema.messages.c.uid).where(
+                    schema.messages.c.account == account, schema.messages.c.folder == folder
+                )
+            )
+            return {r[0] for r in rows}
+
+    def apply_folder_sync(
+        self,
+        account: str,
+        folder: str,
+        *,
+        marker: Mapping[str, Any] | None,
+        added: Sequence[TrackedMessage],
+        removed: Iterable[str] = (),
+        replace_all: bool = False,
+        at: datetime,
+    ) -> None:
+        """Record one folder's new messages and its new marker in one transaction.
+
+        A crash before commit leaves the old marker, so the next cycle reads the same
+        messages again; inserts are keyed by (account, folder, uid) and so idempotent.
+        ``replace_all`` (a UIDVALIDITY change) drops the folder's old rows first; thread ids
+        survive because they are matched again by Message-ID.
+        """
+        t = schema.messages
+        with self.engine.begin() as c:
+            if replace_all:
+                c.execute(delete(t).where(t.c.account == account, t.c.folder == folder))
+            removed = list(removed)
+            if removed:
+                c.execute(
+                    delete(t).where(
+                        t.c.account == account, t.c.folder == folder, t.c.uid.in_(removed)
+                    )
+                )
+            if added:
+                existing = {
+                    r[0]
+                    for r in c.execute(
+                        select(t.c.uid).where(
+                            t.c.account == account,
+                            t.c.folder == folder,
+                            t.c.uid.in_([m.uid for m in added]),
+                        )
+                    )
+                }
+                rows = [_message_row(m, at) for m in added if m.uid not in existing]
+                if rows:
+                    c.execute(insert(t), rows)
+            if marker is None:
+                return  # an intermediate batch of a long scan: the marker moves at the end
+            f = schema.folders
+            marker_json = json.dumps(dict(marker), sort_keys=True)
+            updated = c.execute(
+                update(f)
+                .where(f.c.account == account, f.c.folder == folder)
+                .values(marker_json=marker_json, updated_at=at)
+            )
+            if updated.rowcount == 0:
+                c.execute(
+                    insert(f).values(
+                        account=account, folder=folder, marker_json=marker_json, updated_at=at
+                    )
+                )
+
+    def messages(self, account: str, since: datetime | None = None) -> list[TrackedMessage]:
+        t = schema.messages
+        query = select(t).where(t.c.account == account)
+        if since is not None:
+            query = query.where(t.c.date >= since)
+        with self.engine.connect() as c:
+            rows = c.execute(query.order_by(t.c.date, t.c.id))
+            return [_tracked(dict(row._mapping)) for row in rows]
+
+    def thread_ids(self, account: str) -> dict[str, str]:
+        t = schema.messages
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(t.c.message_id, t.c.thread_id).where(
+                    t.c.account == account, t.c.thread_id.is_not(None)
+                )
+            )
+            return {r[0]: r[1] for r in rows}
+
+    def assign_threads(self, account: str, assignment: Mapping[str, str]) -> None:
+        """Persist message → thread ids, touching only rows whose id changed."""
+        current = self.thread_ids(account)
+        changed = {mid: tid for mid, tid in assignment.items() if current.get(mid) != tid}
+        if not changed:
+            return
+        t = schema.messages
+        with self.engine.begin() as c:
+            for message_id, thread_id in changed.items():
+                c.execute(
+                    update(t)
+                    .where(t.c.account == account, t.c.message_id == message_id)
+                    .values(thread_id=thread_id)
+                )
+
+    def thread_account(self, thread_id: str) -> str | None:
+        t = schema.messages
+        with self.engine.connect() as c:
+            return c.execute(
+                select(t.c.account).where(t.c.thread_id == thread_id).limit(1)
+            ).scalar_one_or_none()
+
+    # -- drafts ---------------------------------------------------------------------------
+
+    def draft(self, message_id: str) -> DraftRecord | None:
+        with self.engine.connect() as c:
+            row = c.execute(
+                select(schema.drafts).where(schema.drafts.c.message_id == message_id)
+            ).one_or_none()
+        return DraftRecord(**row._mapping) if row is not None else None
+
+    def record_draft(self, record: DraftRecord) -> None:
+        with self.engine.begin() as c:
+            exists = c.execute(
+                select(schema.drafts.c.message_id).where(
+                    schema.drafts.c.message_id == record.message_id
+                )
+            ).scalar_one_or_none()
+            if exists is None:
+                c.execute(insert(schema.drafts).values(**_asdict(record)))
+
+    def drafts(self, account: str | None = None) -> list[DraftRecord]:
+        query = select(schema.drafts).order_by(schema.drafts.c.created_at)
+        if account is not None:
+            query = query.where(schema.drafts.c.account == account)
+        with self.engine.connect() as c:
+            return [DraftRecord(**row._mapping) for row in c.execute(query)]
+
+    # -- marks ----------------------------------------------------------------------------
+
+    def add_mark(self, mark: Mark) -> None:
+        with self.engine.begin() as c:
+            c.execute(insert(schema.marks).values(**_asdict(mark)))
+
+    def marks(self, account: str) -> list[Mark]:
+        t = schema.marks
+        with self.engine.connect() as c:
+            rows = c.execute(select(t).where(t.c.account == account).order_by(t.c.at, t.c.id))
+            return [
+                Mark(
+                    account=r.account,
+                    thread_id=r.thread_id,
+                    action=r.action,
+                    stage=r.stage,
+                    at=r.at,
+                )
+                for r in rows
+            ]
+
+    # -- response episodes (statistics) ---------------------------------------------------
+
+    def save_episodes(self, rows: Sequence[EpisodeRow]) -> None:
+        t = schema.responses
+        with self.engine.begin() as c:
+            for row in rows:
+                key = and_(
+                    t.c.account == row.account,
+                    t.c.thread_id == row.thread_id,
+                    t.c.started_at == row.started_at,
+                )
+                values = _asdict(row)
+                if c.execute(update(t).where(key).values(**values)).rowcount == 0:
+                    c.execute(insert(t).values(**values))
+
+    def episodes(self, since: datetime) -> list[EpisodeRow]:
+        t = schema.responses
+        with self.engine.connect() as c:
+            rows = c.execute(select(t).where(t.c.started_at >= since).order_by(t.c.started_at))
+            return [EpisodeRow(**row._mapping) for row in rows]
+
+    # -- account health -------------------------------------------------------------------
+
+    def record_poll(self, account: str, *, at: datetime, error: str | None) -> None:
+        t = schema.account_health
+        with self.engine.begin() as c:
+            row = c.execute(select(t).where(t.c.account == account)).one_or_none()
+            if error is None:
+                values: dict[str, Any] = {"last_success_at": at, "failing_since": None}
+            else:
+                failing_since = row.failing_since if row is not None and row.failing_since else at
+                values = {
+                    "last_failure_at": at,
+                    "failing_since": failing_since,
+                    "last_error": error,
+                }
+            if row is None:
+                c.execute(insert(t).values(account=account, **values))
+            else:
+                c.execute(update(t).where(t.c.account == account).values(**values))
+
+    def health(self) -> list[AccountHealth]:
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(schema.account_health).order_by(schema.account_health.c.account)
+            )
+            return [AccountHealth(**row._mapping) for row in rows]
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 (and its directory 0700) before SQLite touches it."""
+    path = path.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    path.chmod(0o600)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _asdict(item: Any) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in item.__slots__}
+
+
+def _addresses_json(addresses: Iterable[Address]) -> str:
+    return json.dumps([[a.name, a.address] for a in addresses], ensure_ascii=False)
+
+
+def _addresses(raw: str) -> tuple[Address, ...]:
+    return tuple(Address(name, address) for name, address in json.loads(raw))
+
+
+def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
+    return {
+        "account": m.account,
+        "folder": m.folder,
+        "uid": m.uid,
+        "role": m.role.value,
+        "message_id": m.message_id,
+        "subject": m.subject,
+        "sender_name": m.sender.name,
+        "sender_address": m.sender.address,
+        "to_json": _addresses_json(m.to),
+        "cc_json": _addresses_json(m.cc),
+        "in_reply_to_json": json.dumps(list(m.in_reply_to)),
+        "references_json": json.dumps(list(m.references)),
+        "date": m.date,
+        "provider_thread_id": m.provider_thread_id,
+        "automated_reason": m.automated_reason,
+        "ack_only": m.ack_only,
+        "promise_phrase": m.promise.phrase if m.promise else None,
+        "promise_date": m.promise.date if m.promise else None,
+        "promise_due_at": m.promise.due_at if m.promise else None,
+        "keywords_json": json.dumps(sorted(m.keywords)),
+        "seen_at": seen_at,
+    }
+
+
+def _tracked(row: Mapping[str, Any]) -> TrackedMessage:
+    promise = None
+    if row["promise_date"] is not None and row["promise_due_at"] is not None:
+        promise = Promise(row["promise_phrase"] or "", row["promise_date"], row["promise_due_at"])
+    return TrackedMessage(
+        account=row["account"],
+        folder=row["folder"],
+        uid=row["uid"],
+        role=FolderRole(row["role"]),
+        message_id=row["message_id"],
+        subject=row["subject"],
+        sender=Address(row["sender_name"], row["sender_address"]),
+        to=_addresses(row["to_json"]),
+        cc=_addresses(row["cc_json"]),
+        date=row["date"],
+        in_reply_to=tuple(json.loads(row["in_reply_to_json"])),
+        references=tuple(json.loads(row["references_json"])),
+        provider_thread_id=row["provider_thread_id"],
+        automated_reason=row["automated_reason"],
+        ack_only=bool(row["ack_only"]),
+        promise=promise,
+        keywords=frozenset(json.loads(row["keywords_json"])),
+    )
