@@ -1,0 +1,101 @@
+"""The maildir backend: both layouts, read-only on mail, drafts flagged D, keywords."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from inboxguard.backends.base import Folder
+from inboxguard.backends.maildir import MaildirBackend
+from inboxguard.config import MaildirAccount, parse_config
+from inboxguard.domain.tracked import FolderRole
+from inboxguard.errors import BackendError
+from inboxguard.service.context import Context
+from inboxguard.service.cycle import run_cycle
+from inboxguard.store import StateStore
+from tests.mailboxes import CLIENT, OWNER, Maildir, config_dict
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+INBOX = Folder("INBOX", FolderRole.INCOMING)
+
+
+def account(path: Path) -> MaildirAccount:
+    return MaildirAccount(name="work", kind="maildir", path=path)
+
+
+def make_maildirpp(root: Path) -> None:
+    """Maildir++: INBOX at the root, folders as .Sent and .Drafts."""
+    for folder in (root, root / ".Sent"):
+        for sub in ("cur", "new", "tmp"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+
+
+def test_maildirpp_layout_reads_inbox_at_the_root_and_writes_drafts_as_a_subfolder(tmp_path: Path) -> None:
+    root = tmp_path / "Maildir"
+    make_maildirpp(root)
+    (root / "new" / "1795100000.A.host").write_bytes(b"From: a@b\nSubject: x\nMessage-ID: <x@b>\n\nbody\n")
+    with MaildirBackend(account(root)) as backend:
+        assert not backend.verbatim
+        assert backend.path_of("Sent") == root / ".Sent"
+        changes = backend.changes(INBOX, None, since=NOW - timedelta(days=30), known_uids=frozenset)
+        assert list(changes.new_uids) == ["1795100000.A.host"]
+        key = backend.append_draft(b"Message-ID: <ig-1@x>\n\nhello\n", "<ig-1@x>")
+        assert backend.find_draft("<ig-1@x>") == key
+        assert backend.find_draft("<ig-2@x>") is None
+    (draft,) = (root / ".Drafts" / "cur").iterdir()
+    assert draft.name.endswith(":2,DS")
+    assert (root / ".Drafts" / "maildirfolder").exists()
+
+
+def test_a_path_that_is_not_a_maildir_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BackendError, match="is not a maildir"), MaildirBackend(account(tmp_path / "empty")):
+        pass
+
+
+def test_dovecot_keywords_become_message_keywords(tmp_path: Path) -> None:
+    mail = Maildir(tmp_path / "Mail")
+    (mail.root / "INBOX" / "dovecot-keywords").write_text("0 $NoReplyNeeded\n1 $Incident\n")
+    path = mail.add("INBOX", sender=CLIENT, to=OWNER, subject="s", date=NOW, message_id="<k@c>", flags="Sa")
+    with MaildirBackend(account(mail.root)) as backend:
+        (fetched,) = backend.fetch_headers(INBOX, [path.name.split(":2,")[0]])
+    assert fetched.keywords == frozenset({"$NoReplyNeeded"})
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file() and "Drafts" not in p.parts
+    }
+
+
+def test_cycles_never_change_move_or_flag_mail_they_did_not_create(tmp_path: Path) -> None:
+    mail = Maildir(tmp_path / "Mail")
+    for i in range(5):
+        mail.add(
+            "INBOX",
+            sender=CLIENT,
+            to=OWNER,
+            subject=f"質問{i}",
+            date=NOW - timedelta(hours=20 + i),
+            message_id=f"<q{i}@c>",
+            flags="",  # unread: must stay unread
+        )
+    (mail.root / "INBOX" / "new" / "1795100000.N.host").write_bytes(
+        f"From: {CLIENT}\nTo: {OWNER}\nSubject: new\nMessage-ID: <n@c>\n\n?\n".encode()
+    )
+    before = _snapshot(mail.root)
+    ctx = Context.build(parse_config(config_dict(mail.root, tmp_path)))
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    for hours in (0, 1, 2):
+        run_cycle(ctx, store, [MaildirBackend(ctx.config.accounts[0])], now=NOW + timedelta(hours=hours))
+    store.close()
+    assert _snapshot(mail.root) == before
+    # Five clocks passed holding_draft_after; the undated new/ mail counts from its
+    # delivery time (12h before NOW) and has no draft yet.
+    assert len(mail.drafts()) == 5

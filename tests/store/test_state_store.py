@@ -1,0 +1,110 @@
+"""The state store: private file, WAL, versioned schema, markers and drafts, no bodies."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, update
+
+from inboxguard.domain.message import Address
+from inboxguard.domain.tracked import FolderRole, TrackedMessage
+from inboxguard.store import DraftRecord, StateStore
+from inboxguard.store import schema
+from inboxguard.store.migrations import CURRENT_VERSION, StoreVersionError, stored_version
+
+AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def tracked(uid: str, mid: str) -> TrackedMessage:
+    return TrackedMessage(
+        account="work",
+        folder="INBOX",
+        uid=uid,
+        role=FolderRole.INCOMING,
+        message_id=mid,
+        subject="件名",
+        sender=Address("山田", "taro@client.example"),
+        to=(Address("", "hanako@example.jp"),),
+        cc=(),
+        date=AT,
+        in_reply_to=("<p@x>",),
+    )
+
+
+def test_new_sqlite_store_is_0600_in_wal_mode_at_the_current_version(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "state.db"
+    store = StateStore.open(f"sqlite:///{path}")
+    with store.engine.connect() as connection:
+        assert stored_version(connection) == CURRENT_VERSION
+    store.close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_store_from_a_newer_inboxguard_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    store = StateStore.open(url)
+    with store.engine.begin() as connection:
+        connection.execute(update(schema.meta).values(value=str(CURRENT_VERSION + 1)))
+    store.close()
+    with pytest.raises(StoreVersionError, match="newer than this InboxGuard"):
+        StateStore.open(url)
+
+
+def test_reopening_an_existing_store_keeps_its_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    store = StateStore.open(url)
+    store.apply_folder_sync("work", "INBOX", marker={"uidnext": 2}, added=[tracked("1", "<a@x>")], at=AT)
+    store.close()
+    again = StateStore.open(url)
+    assert again.folder_marker("work", "INBOX") == {"uidnext": 2}
+    (message,) = again.messages("work")
+    assert message == tracked("1", "<a@x>")
+    again.close()
+
+
+def test_folder_sync_is_idempotent_and_a_reset_replaces_the_folder(tmp_path: Path) -> None:
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    batch = [tracked("1", "<a@x>"), tracked("2", "<b@x>")]
+    store.apply_folder_sync("work", "INBOX", marker={"m": 1}, added=batch, at=AT)
+    store.apply_folder_sync("work", "INBOX", marker={"m": 1}, added=batch, at=AT)
+    assert len(store.messages("work")) == 2
+    store.apply_folder_sync(
+        "work", "INBOX", marker={"m": 2}, added=[tracked("9", "<a@x>")], replace_all=True, at=AT
+    )
+    assert [m.uid for m in store.messages("work")] == ["9"]
+    store.close()
+
+
+def test_draft_records_are_written_once(tmp_path: Path) -> None:
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    record = DraftRecord("<ig-1@x>", "work", "t1", "holding", AT, AT, "Drafts", "k1")
+    store.record_draft(record)
+    store.record_draft(record)
+    assert store.drafts() == [record]
+    assert store.draft("<ig-1@x>") == record
+    store.close()
+
+
+def test_no_table_has_a_column_for_message_bodies(tmp_path: Path) -> None:
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    inspector = inspect(store.engine)
+    columns = {c["name"] for t in inspector.get_table_names() for c in inspector.get_columns(t)}
+    assert not columns & {"body", "text", "content", "raw", "html"}
+    store.close()
+
+
+def test_poll_failures_remember_since_when_until_a_success(tmp_path: Path) -> None:
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    later = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
+    store.record_poll("work", at=AT, error="refused")
+    store.record_poll("work", at=later, error="refused again")
+    (health,) = store.health()
+    assert health.failing_since == AT and health.last_error == "refused again"
+    store.record_poll("work", at=later, error=None)
+    (health,) = store.health()
+    assert health.failing_since is None and health.last_success_at == later
+    store.close()
