@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from itertools import islice
 
@@ -35,6 +35,10 @@ from inboxguard.store.state_store import EpisodeRow
 log = structlog.get_logger(__name__)
 
 BATCH = 500  # messages per transaction on a long first scan
+# Messages stay a little past the window so a thread straddling its edge keeps its start;
+# response episodes stay long enough for the digest's 30-day statistics.
+PRUNE_MARGIN = timedelta(days=7)
+STATISTICS_KEPT = timedelta(days=90)
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
@@ -67,6 +71,11 @@ def run_cycle(
         try:
             with backend:
                 result.new_messages = sync_account(ctx, store, backend, now=now, progress=progress)
+                store.prune(
+                    backend.account,
+                    messages_before=now - ctx.lookback - PRUNE_MARGIN,
+                    episodes_before=now - STATISTICS_KEPT,
+                )
                 threads = account_threads(ctx, store, backend.account, now)
                 store.assign_threads(
                     backend.account, {m.message_id: t.id for t in threads for m in t.messages}

@@ -179,6 +179,26 @@ class StateStore:
             rows = c.execute(query.order_by(t.c.date, t.c.id))
             return [_tracked(dict(row._mapping)) for row in rows]
 
+    def prune(self, account: str, *, messages_before: datetime, episodes_before: datetime) -> int:
+        """Forget messages that left the look-back window (and old statistics).
+
+        Marks and draft records are kept: they are small, and forgetting a draft record
+        could let a draft be written twice.
+        """
+        with self.engine.begin() as c:
+            removed = c.execute(
+                delete(schema.messages).where(
+                    schema.messages.c.account == account, schema.messages.c.date < messages_before
+                )
+            ).rowcount
+            c.execute(
+                delete(schema.responses).where(
+                    schema.responses.c.account == account,
+                    schema.responses.c.started_at < episodes_before,
+                )
+            )
+        return int(removed or 0)
+
     def thread_ids(self, account: str) -> dict[str, str]:
         t = schema.messages
         with self.engine.connect() as c:

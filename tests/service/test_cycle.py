@@ -169,7 +169,9 @@ def test_draft_is_a_threaded_reply_with_the_draft_flag(
     assert body is not None
     text = body.get_content()
     assert "山田 太郎様" in text
-    assert "11月25日(水)までに回答いたします" in text  # Fri + 2 business days: Mon 11/23 is a holiday
+    assert (
+        "11月25日(水)までに回答いたします" in text
+    )  # Fri + 2 business days: Mon 11/23 is a holiday
     assert "> お見積りをお願いできますでしょうか。" in text
 
 
@@ -202,7 +204,9 @@ class CountingMaildir(MaildirBackend):
         return super().fetch_headers(folder, uids)
 
 
-def test_unchanged_maildir_costs_no_message_reads(ctx: Context, store: StateStore, maildir: Maildir) -> None:
+def test_unchanged_maildir_costs_no_message_reads(
+    ctx: Context, store: StateStore, maildir: Maildir
+) -> None:
     client_mail(maildir, timedelta(hours=2))
     backend = CountingMaildir(ctx.config.accounts[0])
     run_cycle(ctx, store, [backend], now=NOW)
@@ -219,7 +223,9 @@ def _attachment_mail(size: int) -> bytes:
     message["Date"] = "Fri, 20 Nov 2026 01:00:00 +0900"
     message["Message-ID"] = "<big@client.example>"
     message.set_content("資料を添付します。ご確認ください。")
-    message.add_attachment(b"\0" * size, maintype="application", subtype="octet-stream", filename="a.bin")
+    message.add_attachment(
+        b"\0" * size, maintype="application", subtype="octet-stream", filename="a.bin"
+    )
     return message.as_bytes()
 
 
@@ -228,8 +234,14 @@ def test_broken_and_hostile_messages_are_processed_and_drafted_once(
 ) -> None:
     received = NOW - timedelta(hours=20)
     headers = f"From: {CLIENT}\nTo: {OWNER}\n".encode()
-    maildir.add_raw("INBOX", headers + b"Subject: no id\nDate: Fri, 20 Nov 2026 00:00:00 +0900\n\nhi?\n", received)
-    maildir.add_raw("INBOX", headers + b"Subject: no date\nMessage-ID: <nodate@c>\n\nquestion?\n", received)
+    maildir.add_raw(
+        "INBOX",
+        headers + b"Subject: no id\nDate: Fri, 20 Nov 2026 00:00:00 +0900\n\nhi?\n",
+        received,
+    )
+    maildir.add_raw(
+        "INBOX", headers + b"Subject: no date\nMessage-ID: <nodate@c>\n\nquestion?\n", received
+    )
     maildir.add_raw("INBOX", headers + b"Subject: future\nDate: Fri, 1 Jan 2038 00:00:00 +0900\nMessage-ID: <f@c>\n\nq?\n", received)  # fmt: skip
     maildir.add_raw("INBOX", f"From: Nobody\nTo: {OWNER}\nSubject: no address\nMessage-ID: <na@c>\n\nq\n".encode(), received)  # fmt: skip
     maildir.add_raw("INBOX", headers + b"Subject: \xff\xfe\x81 bad bytes\nMessage-ID: <bad@c>\nContent-Type: text/plain; charset=bogus\n\n\xff\xfe\x00\x81?\n", received)  # fmt: skip
@@ -254,7 +266,9 @@ def test_one_broken_account_does_not_stop_the_others(
 ) -> None:
     client_mail(maildir, timedelta(hours=20))
     data = config_dict(maildir.root, tmp_path)
-    data["accounts"].insert(0, {"name": "gone", "kind": "maildir", "path": str(tmp_path / "nowhere")})
+    data["accounts"].insert(
+        0, {"name": "gone", "kind": "maildir", "path": str(tmp_path / "nowhere")}
+    )
     two = Context.build(parse_config(data))
     backends = [MaildirBackend(a) for a in two.config.accounts]
     gone, work = run_cycle(two, store, backends, now=NOW)
@@ -272,3 +286,13 @@ def test_state_at_an_earlier_now_ignores_later_messages(
     (view,) = evaluate_account(ctx, store, "work", NOW)
     assert view.status.state is ThreadState.WAITING  # 7h left, warn_before is 6h
     assert evaluate_account(ctx, store, "work", NOW - timedelta(hours=18)) == []
+
+
+def test_messages_that_left_the_window_are_forgotten(
+    ctx: Context, store: StateStore, maildir: Maildir
+) -> None:
+    client_mail(maildir, timedelta(hours=2))
+    cycle(ctx, store)
+    assert len(store.messages("work")) == 1
+    cycle(ctx, store, NOW + ctx.lookback + timedelta(days=8))
+    assert store.messages("work") == []
