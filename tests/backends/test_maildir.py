@@ -34,10 +34,14 @@ def make_maildirpp(root: Path) -> None:
             (folder / sub).mkdir(parents=True, exist_ok=True)
 
 
-def test_maildirpp_layout_reads_inbox_at_the_root_and_writes_drafts_as_a_subfolder(tmp_path: Path) -> None:
+def test_maildirpp_layout_reads_inbox_at_the_root_and_writes_drafts_as_a_subfolder(
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "Maildir"
     make_maildirpp(root)
-    (root / "new" / "1795100000.A.host").write_bytes(b"From: a@b\nSubject: x\nMessage-ID: <x@b>\n\nbody\n")
+    (root / "new" / "1795100000.A.host").write_bytes(
+        b"From: a@b\nSubject: x\nMessage-ID: <x@b>\n\nbody\n"
+    )
     with MaildirBackend(account(root)) as backend:
         assert not backend.verbatim
         assert backend.path_of("Sent") == root / ".Sent"
@@ -53,14 +57,19 @@ def test_maildirpp_layout_reads_inbox_at_the_root_and_writes_drafts_as_a_subfold
 
 def test_a_path_that_is_not_a_maildir_is_an_error_naming_it(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(BackendError, match="is not a maildir"), MaildirBackend(account(tmp_path / "empty")):
+    with (
+        pytest.raises(BackendError, match="is not a maildir"),
+        MaildirBackend(account(tmp_path / "empty")),
+    ):
         pass
 
 
 def test_dovecot_keywords_become_message_keywords(tmp_path: Path) -> None:
     mail = Maildir(tmp_path / "Mail")
     (mail.root / "INBOX" / "dovecot-keywords").write_text("0 $NoReplyNeeded\n1 $Incident\n")
-    path = mail.add("INBOX", sender=CLIENT, to=OWNER, subject="s", date=NOW, message_id="<k@c>", flags="Sa")
+    path = mail.add(
+        "INBOX", sender=CLIENT, to=OWNER, subject="s", date=NOW, message_id="<k@c>", flags="Sa"
+    )
     with MaildirBackend(account(mail.root)) as backend:
         (fetched,) = backend.fetch_headers(INBOX, [path.name.split(":2,")[0]])
     assert fetched.keywords == frozenset({"$NoReplyNeeded"})
@@ -93,7 +102,9 @@ def test_cycles_never_change_move_or_flag_mail_they_did_not_create(tmp_path: Pat
     ctx = Context.build(parse_config(config_dict(mail.root, tmp_path)))
     store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
     for hours in (0, 1, 2):
-        run_cycle(ctx, store, [MaildirBackend(ctx.config.accounts[0])], now=NOW + timedelta(hours=hours))
+        run_cycle(
+            ctx, store, [MaildirBackend(ctx.config.accounts[0])], now=NOW + timedelta(hours=hours)
+        )
     store.close()
     assert _snapshot(mail.root) == before
     # Five clocks passed holding_draft_after; the undated new/ mail counts from its

@@ -117,7 +117,9 @@ def test_status_without_all_hides_answered_threads(config: Path, mail: Maildir) 
     assert "answered" not in {t["state"] for t in data["threads"]}
 
 
-def test_status_does_not_write_drafts_but_run_once_does_and_only_once(config: Path, mail: Maildir) -> None:
+def test_status_does_not_write_drafts_but_run_once_does_and_only_once(
+    config: Path, mail: Maildir
+) -> None:
     thread(mail, "q", "質問", 20)
     invoke(config, "status")
     assert mail.drafts() == []
@@ -142,7 +144,9 @@ def test_mark_no_reply_then_reopen(config: Path, mail: Maildir) -> None:
     (item,) = json.loads(invoke(config, "status", "--json", now=later).stdout)["threads"]
     assert item["state"] == "no_reply_needed"
     invoke(config, "mark", item["id"], "reopen", now=later)
-    (item,) = json.loads(invoke(config, "status", "--json", now=later + timedelta(minutes=1)).stdout)["threads"]
+    (item,) = json.loads(
+        invoke(config, "status", "--json", now=later + timedelta(minutes=1)).stdout
+    )["threads"]
     assert item["state"] == "waiting"
 
 
@@ -161,7 +165,10 @@ def test_mark_unknown_thread_is_exit_2_and_changes_nothing(config: Path, mail: M
     [
         (lambda d: d["accounts"][0].update(hostt="x"), "accounts[0].hostt: unknown key"),
         (lambda d: d["owner"].update(timezone="Asia/Tokio"), "owner.timezone: unknown time zone"),
-        (lambda d: d["accounts"][0].update(path="/nonexistent/Mail"), "accounts[0].path: /nonexistent/Mail does not exist"),
+        (
+            lambda d: d["accounts"][0].update(path="/nonexistent/Mail"),
+            "accounts[0].path: /nonexistent/Mail does not exist",
+        ),
         (lambda d: d["sla"].update(reply_within="24 hours"), "sla.reply_within"),
         (lambda d: d["owner"].pop("addresses"), "owner.addresses: required key is missing"),
         (lambda d: d["accounts"][0].update(kind="pop3"), "accounts[0].kind"),
@@ -193,7 +200,8 @@ def test_explain_json_has_the_spec_fields(config: Path, tmp_path: Path) -> None:
     eml.write_bytes(
         f"From: =?UTF-8?B?5bGx55SwIOWkqumDjg==?= <{CLIENT}>\nTo: {OWNER}\n"
         "Subject: =?ISO-2022-JP?B?GyRCOGVGfBsoQg==?=\nMessage-ID: <e1@client.example>\n"
-        "Date: Fri, 20 Nov 2026 10:00:00 +0900\n\n11月25日(水)までにお願いします。\n> quoted\n".encode()
+        "Date: Fri, 20 Nov 2026 10:00:00 +0900\n\n"
+        "11月25日(水)までにお願いします。\n> quoted\n".encode()
     )
     result = invoke(config, "explain", str(eml), "--json")
     assert result.exit_code == 0, result.output

@@ -242,9 +242,15 @@ def test_broken_and_hostile_messages_are_processed_and_drafted_once(
     maildir.add_raw(
         "INBOX", headers + b"Subject: no date\nMessage-ID: <nodate@c>\n\nquestion?\n", received
     )
-    maildir.add_raw("INBOX", headers + b"Subject: future\nDate: Fri, 1 Jan 2038 00:00:00 +0900\nMessage-ID: <f@c>\n\nq?\n", received)  # fmt: skip
-    maildir.add_raw("INBOX", f"From: Nobody\nTo: {OWNER}\nSubject: no address\nMessage-ID: <na@c>\n\nq\n".encode(), received)  # fmt: skip
-    maildir.add_raw("INBOX", headers + b"Subject: \xff\xfe\x81 bad bytes\nMessage-ID: <bad@c>\nContent-Type: text/plain; charset=bogus\n\n\xff\xfe\x00\x81?\n", received)  # fmt: skip
+    future_mail = b"Subject: future\nDate: Fri, 1 Jan 2038 00:00:00 +0900\nMessage-ID: <f@c>\n\nq?\n"
+    maildir.add_raw("INBOX", headers + future_mail, received)
+    no_address = f"From: Nobody\nTo: {OWNER}\nSubject: no address\nMessage-ID: <na@c>\n\nq\n"
+    maildir.add_raw("INBOX", no_address.encode(), received)
+    bad_bytes = (
+        b"Subject: \xff\xfe\x81 bad bytes\nMessage-ID: <bad@c>\n"
+        b"Content-Type: text/plain; charset=bogus\n\n\xff\xfe\x00\x81?\n"
+    )
+    maildir.add_raw("INBOX", headers + bad_bytes, received)
     maildir.add_raw("INBOX", _attachment_mail(20 * 1024 * 1024), received)
     with capture_logs() as logs:
         first = cycle(ctx, store)

@@ -11,8 +11,7 @@ from sqlalchemy import inspect, update
 
 from inboxguard.domain.message import Address
 from inboxguard.domain.tracked import FolderRole, TrackedMessage
-from inboxguard.store import DraftRecord, StateStore
-from inboxguard.store import schema
+from inboxguard.store import DraftRecord, StateStore, schema
 from inboxguard.store.migrations import CURRENT_VERSION, StoreVersionError, stored_version
 
 AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -57,7 +56,9 @@ def test_a_store_from_a_newer_inboxguard_is_refused(tmp_path: Path) -> None:
 def test_reopening_an_existing_store_keeps_its_data(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
     store = StateStore.open(url)
-    store.apply_folder_sync("work", "INBOX", marker={"uidnext": 2}, added=[tracked("1", "<a@x>")], at=AT)
+    store.apply_folder_sync(
+        "work", "INBOX", marker={"uidnext": 2}, added=[tracked("1", "<a@x>")], at=AT
+    )
     store.close()
     again = StateStore.open(url)
     assert again.folder_marker("work", "INBOX") == {"uidnext": 2}
