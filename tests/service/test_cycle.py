@@ -242,7 +242,9 @@ def test_broken_and_hostile_messages_are_processed_and_drafted_once(
     maildir.add_raw(
         "INBOX", headers + b"Subject: no date\nMessage-ID: <nodate@c>\n\nquestion?\n", received
     )
-    future_mail = b"Subject: future\nDate: Fri, 1 Jan 2038 00:00:00 +0900\nMessage-ID: <f@c>\n\nq?\n"
+    future_mail = (
+        b"Subject: future\nDate: Fri, 1 Jan 2038 00:00:00 +0900\nMessage-ID: <f@c>\n\nq?\n"
+    )
     maildir.add_raw("INBOX", headers + future_mail, received)
     no_address = f"From: Nobody\nTo: {OWNER}\nSubject: no address\nMessage-ID: <na@c>\n\nq\n"
     maildir.add_raw("INBOX", no_address.encode(), received)
