@@ -41,11 +41,13 @@ class AcknowledgementRules:
         if not normalised or len(normalised) > self.max_chars or _QUESTION.search(normalised):
             return False
         lines = [line for line in text.splitlines() if line.strip()]
-        kept = [
-            normalise_for_matching(line)
-            for line in lines
-            if not any(f.search(normalise_for_matching(line)) for f in self._fillers)
-        ]
+        kept = []
+        for line in map(normalise_for_matching, lines):
+            # A line holding a phrase is never filler: "了解です" is the acknowledgement itself,
+            # and "Hi Taro, thanks, please call me" must keep its request.
+            holds_phrase = any(p.search(line) for p in self._phrases)
+            if holds_phrase or not any(f.search(line) for f in self._fillers):
+                kept.append(line)
         remainder = " ".join(kept)
         found = False
         for phrase in self._phrases:

@@ -140,7 +140,9 @@ def evaluate_thread(
             state, reason = ThreadState.OVERDUE, "no reply and the due time has passed"
         elif promise is not None and promise_broken:
             state, reason = ThreadState.PROMISE_OVERDUE, f"promised {promise.date} and not kept"
-        elif due_at - now <= policy.warn_before:
+        # Time left is clock time: a business clock due Monday 12:00 has 4h left on Friday
+        # 17:00, not a weekend's worth, and the owner must hear it before leaving.
+        elif calendar.elapsed(now, due_at, business=policy.business) <= policy.warn_before:
             state, reason = ThreadState.AT_RISK, "no reply and less than warn_before left"
         else:
             state, reason = ThreadState.WAITING, "clock running"
