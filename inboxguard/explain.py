@@ -22,16 +22,12 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
     rules = ctx.rules.automation if ctx is not None else AutomationRules()
     reason = automated_reason(message, rules)
     date = message.effective_date(None, now)
-    tracked = TrackedMessage(
+    tracked = TrackedMessage.from_message(
+        message,
         account="explain",
         folder="INBOX",
         uid="0",
         role=FolderRole.INCOMING,
-        message_id=message.message_id,
-        subject=message.subject,
-        sender=message.sender,
-        to=message.to,
-        cc=message.cc,
         date=date,
         automated_reason=reason,
     )

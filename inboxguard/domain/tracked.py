@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from inboxguard.domain.message import Address
+from inboxguard.domain.message import Address, Message
 
 
 class FolderRole(StrEnum):
@@ -50,6 +50,44 @@ class TrackedMessage:
     ack_only: bool = False
     promise: Promise | None = None
     keywords: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_message(
+        cls,
+        message: Message,
+        *,
+        account: str,
+        folder: str,
+        uid: str,
+        role: FolderRole,
+        date: datetime,
+        provider_thread_id: str | None = None,
+        automated_reason: str | None = None,
+        ack_only: bool = False,
+        promise: Promise | None = None,
+        keywords: frozenset[str] = frozenset(),
+    ) -> TrackedMessage:
+        """The parsed message's identifiers and addresses, plus where it lives and the
+        facts decided from its text at ingest."""
+        return cls(
+            account=account,
+            folder=folder,
+            uid=uid,
+            role=role,
+            message_id=message.message_id,
+            subject=message.subject,
+            sender=message.sender,
+            to=message.to,
+            cc=message.cc,
+            date=date,
+            in_reply_to=message.in_reply_to,
+            references=message.references,
+            provider_thread_id=provider_thread_id,
+            automated_reason=automated_reason,
+            ack_only=ack_only,
+            promise=promise,
+            keywords=keywords,
+        )
 
     @property
     def parents(self) -> tuple[str, ...]:

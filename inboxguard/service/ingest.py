@@ -55,19 +55,13 @@ def ingest(
             synthesized_message_id=headers.message_id_synthesized,
             missing_date=headers.date is None,
         )
-    return TrackedMessage(
+    return TrackedMessage.from_message(
+        headers,
         account=backend.account,
         folder=folder.name,
         uid=fetched.uid,
         role=folder.role,
-        message_id=headers.message_id,
-        subject=headers.subject,
-        sender=headers.sender,
-        to=headers.to,
-        cc=headers.cc,
         date=date,
-        in_reply_to=headers.in_reply_to,
-        references=headers.references,
         provider_thread_id=fetched.provider_thread_id or thread_index_root(headers.thread_index),
         automated_reason=automated,
         ack_only=(not mine) and ctx.rules.acknowledgements.is_acknowledgement(text),
