@@ -1,0 +1,95 @@
+"""Every fixture in tests/messages parses to the result recorded beside it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inboxguard.domain.message import Address, Message
+from inboxguard.domain.normalise import normalise_for_matching
+from inboxguard.parse import parse_message
+
+from .fixtures import fixture_paths
+
+PATHS = fixture_paths()
+
+
+def _expected(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def _address(value: dict[str, str]) -> Address:
+    return Address(name=value["name"], address=value["address"])
+
+
+def test_there_are_at_least_twenty_fixture_pairs() -> None:
+    assert len(PATHS) >= 20
+    for path in PATHS:
+        assert path.with_suffix(".json").exists(), path.name
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[path.stem for path in PATHS])
+def test_fixture_parses_to_its_recorded_result(path: Path) -> None:
+    expected = _expected(path)
+    message = parse_message(path.read_bytes())
+
+    assert message.subject == expected["subject"]
+    assert message.sender == _address(expected["from"])
+    assert message.text.startswith(expected["text_startswith"]), message.text
+    _check_optional(message, expected)
+
+
+def _check_optional(message: Message, expected: dict[str, Any]) -> None:
+    if "text" in expected:
+        assert message.text == expected["text"]
+    for excluded in expected.get("text_excludes", []):
+        assert excluded not in message.text
+    if "message_id" in expected:
+        assert message.message_id == expected["message_id"]
+    if "message_id_synthesized" in expected:
+        assert message.message_id_synthesized is expected["message_id_synthesized"]
+    if "in_reply_to" in expected:
+        assert list(message.in_reply_to) == expected["in_reply_to"]
+    if "references" in expected:
+        assert list(message.references) == expected["references"]
+    if "content_type" in expected:
+        assert message.content_type == expected["content_type"]
+    if "thread_index" in expected:
+        assert message.thread_index == expected["thread_index"]
+    if "date" in expected:
+        assert expected["date"] is None
+        assert message.date is None
+    if "to" in expected:
+        assert list(message.to) == [_address(item) for item in expected["to"]]
+    if "subject_normalised" in expected:
+        assert normalise_for_matching(message.subject) == expected["subject_normalised"]
+    if "charset_repairs_nonempty" in expected:
+        assert bool(message.charset_repairs) is expected["charset_repairs_nonempty"]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[path.stem for path in PATHS])
+def test_fixture_decodes_without_replacement_characters_or_encoded_words(path: Path) -> None:
+    message = parse_message(path.read_bytes())
+    for value in (message.subject, message.text, message.sender.name):
+        assert "\ufffd" not in value
+        assert "=?" not in value
+    assert not message.defects or all("undecodable" not in item for item in message.defects)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[path.stem for path in PATHS])
+def test_fixture_parse_is_deterministic(path: Path) -> None:
+    raw = path.read_bytes()
+    assert parse_message(raw) == parse_message(raw)
+
+
+def test_synthesized_message_id_is_stable_and_well_formed() -> None:
+    raw = next(path for path in PATHS if path.stem == "missing_message_id").read_bytes()
+    message = parse_message(raw)
+    assert message.message_id_synthesized
+    assert message.message_id.endswith("@inboxguard.invalid>")
+    assert len(message.message_id) == len("<@inboxguard.invalid>") + 32
+    assert parse_message(raw).message_id == message.message_id
