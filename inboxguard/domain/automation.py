@@ -100,10 +100,12 @@ def _delivery_report(message: Message, _: AutomationRules) -> str | None:
 
 
 def _machine_sender(message: Message, rules: AutomationRules) -> str | None:
-    local = message.sender.address.partition("@")[0].lower()
+    # "From: MAILER-DAEMON" has no address at all; the bare name is all there is to go on.
+    sender = message.sender.address or message.sender.name.strip()
+    local = sender.partition("@")[0].lower()
     for name in rules.sender_local_parts:
         if local == name or local.startswith((f"{name}+", f"{name}-", f"{name}.")):
-            return f"sender {message.sender.address} looks automated ({name})"
+            return f"sender {sender} looks automated ({name})"
     return None
 
 

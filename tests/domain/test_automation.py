@@ -152,3 +152,11 @@ def test_a_person_whose_display_name_says_noreply_is_not_automated(
     sender = Address("Noreply Tanaka", "tanaka@client.example")
 
     assert automated_reason(message(sender=sender), rules) is None
+
+
+def test_a_bare_mailer_daemon_sender_without_an_address_is_automated() -> None:
+    message = Message(
+        message_id="<b@x>", subject="Undelivered Mail", sender=Address("MAILER-DAEMON", "")
+    )
+    reason = automated_reason(message, load_rules(None).automation)
+    assert reason is not None and "mailer-daemon" in reason
