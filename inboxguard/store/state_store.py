@@ -281,17 +281,40 @@ class StateStore:
     # -- response episodes (statistics) ---------------------------------------------------
 
     def save_episodes(self, rows: Sequence[EpisodeRow]) -> None:
+        """Insert new episodes and update changed ones; unchanged ones cost no write.
+
+        Every cycle re-derives every episode, and almost all are unchanged: comparing with
+        one read of the stored rows keeps an unchanged poll from rewriting thousands of them.
+        """
+        if not rows:
+            return
         t = schema.responses
+        accounts = {row.account for row in rows}
         with self.engine.begin() as c:
+            stored = {
+                (r.account, r.thread_id, r.started_at): EpisodeRow(**r._mapping)
+                for r in c.execute(select(t).where(t.c.account.in_(accounts)))
+            }
+            new = []
             for row in rows:
-                key = and_(
-                    t.c.account == row.account,
-                    t.c.thread_id == row.thread_id,
-                    t.c.started_at == row.started_at,
-                )
-                values = _asdict(row)
-                if c.execute(update(t).where(key).values(**values)).rowcount == 0:
-                    c.execute(insert(t).values(**values))
+                key = (row.account, row.thread_id, row.started_at)
+                current = stored.get(key)
+                if current is None:
+                    new.append(_asdict(row))
+                elif current != row:
+                    c.execute(
+                        update(t)
+                        .where(
+                            and_(
+                                t.c.account == row.account,
+                                t.c.thread_id == row.thread_id,
+                                t.c.started_at == row.started_at,
+                            )
+                        )
+                        .values(**_asdict(row))
+                    )
+            if new:
+                c.execute(insert(t), new)
 
     def episodes(self, since: datetime) -> list[EpisodeRow]:
         t = schema.responses

@@ -13,6 +13,7 @@ from inboxguard.domain.message import Address
 from inboxguard.domain.tracked import FolderRole, TrackedMessage
 from inboxguard.store import DraftRecord, StateStore, schema
 from inboxguard.store.migrations import CURRENT_VERSION, StoreVersionError, stored_version
+from inboxguard.store.state_store import EpisodeRow
 
 AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
@@ -108,4 +109,17 @@ def test_poll_failures_remember_since_when_until_a_success(tmp_path: Path) -> No
     store.record_poll("work", at=later, error=None)
     (health,) = store.health()
     assert health.failing_since is None and health.last_success_at == later
+    store.close()
+
+
+def test_episodes_are_inserted_then_updated_only_when_they_change(tmp_path: Path) -> None:
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    open_row = EpisodeRow("work", "t1", AT, None, AT, "taro@client.example", None)
+    store.save_episodes([open_row])
+    store.save_episodes([open_row])
+    answered = EpisodeRow(
+        "work", "t1", AT, datetime(2026, 11, 20, 5, tzinfo=UTC), AT, "taro@client.example", None
+    )
+    store.save_episodes([answered])
+    assert store.episodes(AT) == [answered]
     store.close()
