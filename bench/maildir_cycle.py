@@ -30,7 +30,8 @@ def write_mail(folder: Path, index: int, age: timedelta, *, reply_to: int | None
     mine = reply_to is not None and index % 2 == 1
     message["From"] = OWNER if mine else f"client{index % 97}@client{index % 13}.example"
     message["To"] = f"client{index % 97}@client{index % 13}.example" if mine else OWNER
-    message["Subject"] = f"Re: 見積のご依頼 {index // 4}" if reply_to is not None else f"見積のご依頼 {index // 4}"
+    subject = f"見積のご依頼 {index // 4}"
+    message["Subject"] = f"Re: {subject}" if reply_to is not None else subject
     message["Date"] = format_datetime(NOW - age)
     message["Message-ID"] = f"<m{index}@bench.example>"
     if reply_to is not None:

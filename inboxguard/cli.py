@@ -19,8 +19,9 @@ import click
 from rich.console import Console
 
 from inboxguard.backends import open_backend
+from inboxguard.backends.imap import ImapBackend
 from inboxguard.backends.maildir import MaildirBackend
-from inboxguard.config import Config, config_path, load_config, state_url
+from inboxguard.config import Config, MaildirAccount, config_path, load_config, state_url
 from inboxguard.errors import ConfigError, InboxGuardError, UnknownThreadError
 from inboxguard.explain import explain_message
 from inboxguard.log_setup import configure_logging
@@ -70,6 +71,8 @@ class App:
 def preflight(config: Config) -> None:
     """Problems the owner must fix in the configuration, found before anything is written."""
     for index, account in enumerate(config.accounts):
+        if not isinstance(account, MaildirAccount):
+            continue  # a server account is checked by connecting (`inboxguard check`)
         if not account.path.exists():
             raise ConfigError(f"accounts[{index}].path", f"{account.path} does not exist")
         if not account.path.is_dir():
@@ -150,9 +153,12 @@ def check(app: App) -> None:
         backend = open_backend(account)
         try:
             with backend:
-                if not isinstance(backend, MaildirBackend):
+                if isinstance(backend, MaildirBackend):
+                    _describe_maildir(backend, ctx, now)
+                elif isinstance(backend, ImapBackend):
+                    _describe_imap(backend, ctx, now)
+                else:
                     raise InboxGuardError(f"no check for account kind {account.kind!r}")
-                _describe_maildir(backend, ctx, now)
         except InboxGuardError as exc:
             problems += 1
             click.echo(f"[{account.name}] problem: {exc}", err=True)
@@ -170,6 +176,21 @@ def _describe_maildir(backend: MaildirBackend, ctx: Context, now: datetime) -> N
             continue
         since = now - ctx.lookback
         changes = backend.changes(folder, None, since=since, known_uids=frozenset)
+        count = len(changes.new_uids)
+        click.echo(f"{label} {count} message(s) in the last {ctx.lookback.days} days")
+
+
+def _describe_imap(backend: ImapBackend, ctx: Context, now: datetime) -> None:
+    # Only STATUS, LIST, EXAMINE and SEARCH: `check` fetches and writes nothing.
+    click.echo(f"[{backend.account}] imap {backend.server}")
+    click.echo(f"  capabilities: {' '.join(sorted(backend.capabilities))}")
+    since = now - ctx.lookback
+    for folder in backend.folders():
+        label = f"  {folder.role.value:<9} {folder.name}:"
+        changes = backend.changes(folder, None, since=since, known_uids=frozenset)
+        if changes.marker.get("missing"):
+            click.echo(f"{label} missing (create it in your mail client or set drafts_folder)")
+            continue
         count = len(changes.new_uids)
         click.echo(f"{label} {count} message(s) in the last {ctx.lookback.days} days")
 

@@ -7,6 +7,7 @@ and exit 2. Nothing here touches a mailbox or the state store.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from datetime import timedelta
@@ -20,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -108,8 +110,68 @@ class MaildirAccount(_Strict):
         return value.expanduser()
 
 
-# One kind today; the IMAP, EWS and Graph issues turn this into a union discriminated by `kind`.
-AccountConfig = MaildirAccount
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or ``localhost``: the only hosts where an unencrypted login is safe."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+_PASSWORD_SOURCES = ("password_command", "password_env", "password_credential")
+
+
+class ImapAccount(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["imap"]
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)  # filled from `security` when absent (see below)
+    security: Literal["tls", "starttls", "none"] = "tls"
+    username: str = Field(min_length=1)
+    # Exactly one of these; a password never sits in the config file in clear (SPEC §3).
+    password_command: str | None = Field(default=None, min_length=1)
+    password_env: str | None = Field(default=None, min_length=1)
+    password_credential: str | None = Field(default=None, min_length=1, pattern=r"^[^/]+$")
+    watch: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1)
+    drafts_folder: str | None = None
+    sent_folder: str | None = None
+    timeout: float = Field(default=30, gt=0, le=600)
+    batch_size: int = Field(default=200, ge=1, le=5000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_port(cls, data: Any) -> Any:
+        # The port's default depends on another field, so it is filled in before validation.
+        if isinstance(data, dict) and "port" not in data:
+            return {**data, "port": 993 if data.get("security", "tls") == "tls" else 143}
+        return data
+
+    @field_validator("security")
+    @classmethod
+    def _plaintext_only_on_loopback(cls, value: str, info: ValidationInfo) -> str:
+        host = info.data.get("host")
+        if value == "none" and host is not None and not is_loopback(host):
+            raise ValueError(
+                f"'none' sends the password unencrypted; it is allowed only for a loopback "
+                f"host (127.0.0.1, ::1, localhost), not {host!r}: use 'tls' or 'starttls'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> ImapAccount:
+        given = [name for name in _PASSWORD_SOURCES if getattr(self, name) is not None]
+        if len(given) != 1:
+            found = ", ".join(given) if given else "none"
+            raise ValueError(
+                f"set exactly one of password_command, password_env, password_credential "
+                f"(found: {found})"
+            )
+        return self
+
+
+AccountConfig = Annotated[MaildirAccount | ImapAccount, Field(discriminator="kind")]
 
 
 class DigestConfig(_Strict):
@@ -210,7 +272,10 @@ def parse_config(data: dict[str, Any]) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(_key_of(first["loc"]), _message_of(first)) from None
+        key = _key_of(first["loc"])
+        if first["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+            key += ".kind"  # pydantic places these on the account; the owner fixes `kind`
+        raise ConfigError(key, _message_of(first)) from None
     try:
         config.calendar()
     except ValueError as exc:
@@ -246,8 +311,8 @@ def _message_of(error: Any) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "union_tag_invalid":
-        return f"unknown account kind {error['input'].get('kind')!r} (supported: maildir)"
+        return f"unknown account kind {error['input'].get('kind')!r} (supported: maildir, imap)"
     if kind == "union_tag_not_found":
-        return "missing 'kind' (supported: maildir)"
+        return "missing 'kind' (supported: maildir, imap)"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")

@@ -11,6 +11,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from inboxguard.config import Config, MaildirAccount
+
 OWNER = "hanako@example.jp"
 CLIENT = "taro@client.example"
 
@@ -85,6 +87,13 @@ def config_dict(mail_root: Path, state_dir: Path, **sla: Any) -> dict[str, Any]:
         "accounts": [{"name": "work", "kind": "maildir", "path": str(mail_root)}],
         "state": {"url": f"sqlite:///{state_dir / 'state.db'}"},
     }
+
+
+def maildir_account(config: Config, index: int = 0) -> MaildirAccount:
+    """The configured account as the maildir account a test built it to be."""
+    account = config.accounts[index]
+    assert isinstance(account, MaildirAccount)
+    return account
 
 
 def write_config(path: Path, data: dict[str, Any]) -> Path:

@@ -17,7 +17,7 @@ from inboxguard.errors import BackendError
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
 from inboxguard.store import StateStore
-from tests.mailboxes import CLIENT, OWNER, Maildir, config_dict
+from tests.mailboxes import CLIENT, OWNER, Maildir, config_dict, maildir_account
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 INBOX = Folder("INBOX", FolderRole.INCOMING)
@@ -103,7 +103,10 @@ def test_cycles_never_change_move_or_flag_mail_they_did_not_create(tmp_path: Pat
     store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
     for hours in (0, 1, 2):
         run_cycle(
-            ctx, store, [MaildirBackend(ctx.config.accounts[0])], now=NOW + timedelta(hours=hours)
+            ctx,
+            store,
+            [MaildirBackend(maildir_account(ctx.config))],
+            now=NOW + timedelta(hours=hours),
         )
     store.close()
     assert _snapshot(mail.root) == before

@@ -23,7 +23,7 @@ from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.service.evaluation import evaluate_account
 from inboxguard.store import StateStore
 from inboxguard.store import schema as store_schema
-from tests.mailboxes import CLIENT, OWNER, Maildir, config_dict
+from tests.mailboxes import CLIENT, OWNER, Maildir, config_dict, maildir_account
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=TOKYO)
@@ -47,7 +47,7 @@ def store(tmp_path: Path) -> Iterator[StateStore]:
 
 
 def cycle(ctx: Context, store: StateStore, now: datetime = NOW) -> AccountResult:
-    backend = MaildirBackend(ctx.config.accounts[0])
+    backend = MaildirBackend(maildir_account(ctx.config))
     (result,) = run_cycle(ctx, store, [backend], now=now)
     assert result.ok, result.error
     return result
@@ -208,7 +208,7 @@ def test_unchanged_maildir_costs_no_message_reads(
     ctx: Context, store: StateStore, maildir: Maildir
 ) -> None:
     client_mail(maildir, timedelta(hours=2))
-    backend = CountingMaildir(ctx.config.accounts[0])
+    backend = CountingMaildir(maildir_account(ctx.config))
     run_cycle(ctx, store, [backend], now=NOW)
     assert backend.header_reads == 1
     run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=2))
@@ -278,7 +278,7 @@ def test_one_broken_account_does_not_stop_the_others(
         0, {"name": "gone", "kind": "maildir", "path": str(tmp_path / "nowhere")}
     )
     two = Context.build(parse_config(data))
-    backends = [MaildirBackend(a) for a in two.config.accounts]
+    backends = [MaildirBackend(maildir_account(two.config, i)) for i in range(2)]
     gone, work = run_cycle(two, store, backends, now=NOW)
     assert not gone.ok and "does not exist" in (gone.error or "")
     assert work.ok and len(work.drafts_written) == 1

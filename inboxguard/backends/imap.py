@@ -1,0 +1,295 @@
+"""Any IMAP server (Gmail, Microsoft 365, Fastmail, Xserver/さくら, Dovecot) through imapclient.
+
+Read-only by construction: folders are only ever EXAMINEd and bodies fetched with BODY.PEEK,
+so not even \\Seen changes. The one write is APPEND to Drafts. STORE, EXPUNGE, MOVE, COPY,
+CREATE, DELETE and a read-write SELECT appear nowhere in this module.
+
+Incremental (SPEC §13): a folder's marker is its UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and
+message count. One STATUS answers "unchanged" without selecting the folder or fetching;
+otherwise a SEARCH lists UIDs from the stored UIDNEXT on, and a changed UIDVALIDITY means
+the folder was recreated: a reset, rescanning the look-back window.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.imapclient import DRAFT, SEEN
+
+from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges
+from inboxguard.backends.imap_connect import ClientFactory, close, connect, imap_errors
+from inboxguard.backends.imap_folders import (
+    DRAFTS_FLAG,
+    DRAFTS_NAMES,
+    SENT_FLAG,
+    SENT_NAMES,
+    find_folder,
+    listed_folders,
+)
+from inboxguard.backends.secrets import resolve_password
+from inboxguard.config import ImapAccount
+from inboxguard.domain.tracked import FolderRole
+from inboxguard.errors import BackendError
+
+# Only the fields the parser and the classifiers read (ENVELOPE lacks References).
+HEADER_FIELDS = (
+    "MESSAGE-ID IN-REPLY-TO REFERENCES FROM TO CC REPLY-TO SUBJECT DATE AUTO-SUBMITTED "
+    "PRECEDENCE LIST-ID LIST-UNSUBSCRIBE RETURN-PATH X-AUTO-RESPONSE-SUPPRESS X-AUTOREPLY "
+    "THREAD-INDEX CONTENT-TYPE"
+)
+HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"
+_APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
+
+
+class ImapBackend:
+    def __init__(self, config: ImapAccount, *, client_factory: ClientFactory = IMAPClient) -> None:
+        self.account = config.name
+        self._config = config
+        self._factory = client_factory
+        self._client: Any = None
+        self._password: str | None = None
+        self._capabilities: frozenset[str] = frozenset()
+        self._folders: list[Folder] | None = None
+        self._selected: str | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def __enter__(self) -> ImapBackend:
+        self._password = resolve_password(self._config)
+        self._client, self._capabilities = connect(self._config, self._password, self._factory)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            close(self._client)
+        self._client = None
+        self._password = None
+        self._folders = None
+        self._selected = None
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return self._capabilities
+
+    @property
+    def server(self) -> str:
+        """Who logs in where, and how, for `check`."""
+        config = self._config
+        return f"{config.username} at {config.host}:{config.port} ({config.security})"
+
+    # -- folders --------------------------------------------------------------------------
+
+    def folders(self) -> Sequence[Folder]:
+        if self._folders is None:
+            with self._errors("listing folders"):
+                listing = listed_folders(self._connected().list_folders())
+            drafts = find_folder(
+                listing,
+                configured=self._config.drafts_folder,
+                flag=DRAFTS_FLAG,
+                well_known=DRAFTS_NAMES,
+            )
+            sent = find_folder(
+                listing, configured=self._config.sent_folder, flag=SENT_FLAG, well_known=SENT_NAMES
+            )
+            if sent is None:
+                raise BackendError(
+                    self.account,
+                    "no Sent folder found (no \\Sent special-use folder, no usual name): "
+                    "set sent_folder",
+                )
+            folders = [Folder(name, FolderRole.INCOMING) for name in self._config.watch]
+            folders.append(Folder(sent, FolderRole.SENT))
+            # No Drafts folder yet: APPEND then fails with a message naming drafts_folder.
+            folders.append(Folder(drafts or "Drafts", FolderRole.DRAFTS))
+            self._folders = folders
+        return self._folders
+
+    # -- reading --------------------------------------------------------------------------
+
+    def changes(
+        self,
+        folder: Folder,
+        marker: Mapping[str, Any] | None,
+        *,
+        since: datetime,
+        known_uids: Callable[[], Set[str]],
+    ) -> FolderChanges:
+        current = self._status(folder.name)
+        if current is None:
+            if folder.role is FolderRole.DRAFTS:
+                missing = {"missing": True}
+                return FolderChanges(marker=missing, reset=marker is not None and marker != missing)
+            raise BackendError(self.account, f"folder {folder.name!r} not found on the server")
+        if marker is not None and dict(marker) == current:
+            return FolderChanges(marker=current)
+        reset = marker is not None and marker.get("uidvalidity") != current["uidvalidity"]
+        with self._errors(f"reading {folder.name}"):
+            self._examine(folder.name, fresh=True)
+            client = self._connected()
+            if marker is None or reset:
+                uids = client.search(["SINCE", since.date()])
+                return FolderChanges(marker=current, new_uids=_strs(uids), reset=reset)
+            old_next = int(marker["uidnext"])
+            # SINCE: old mail moved in from an archive keeps its old INTERNALDATE and stays out
+            # of the window, as on a first scan. "n:*" always matches the highest UID, even
+            # one below n: filter, don't trust.
+            found = client.search(["UID", f"{old_next}:*", "SINCE", since.date()])
+            new = [u for u in found if u >= old_next]
+            known = sorted(int(u) for u in known_uids() if u.isdigit())
+            vanished: list[str] = []
+            if known and known[0] < old_next:
+                present = set(client.search(["UID", f"{known[0]}:{old_next - 1}"]))
+                vanished = [str(u) for u in known if u < old_next and u not in present]
+        return FolderChanges(marker=current, new_uids=_strs(new), vanished_uids=vanished)
+
+    def fetch_headers(self, folder: Folder, uids: Sequence[str]) -> Iterator[FetchedHeaders]:
+        items = [HEADER_ITEM, "INTERNALDATE", "FLAGS"]
+        gmail = "X-GM-EXT-1" in self._capabilities
+        if gmail:
+            items.append("X-GM-THRID")
+        pending = iter(uids)
+        while batch := list(islice(pending, self._config.batch_size)):
+            with self._errors(f"reading {folder.name}"):
+                self._examine(folder.name)
+                response = self._connected().fetch([int(u) for u in batch], items)
+            for uid in batch:
+                data = response.get(int(uid))
+                if data is None:
+                    continue  # expunged between SEARCH and FETCH
+                yield FetchedHeaders(
+                    uid=uid,
+                    header_bytes=_part(data, b"BODY[HEADER"),
+                    received_at=_utc(data.get(b"INTERNALDATE")),
+                    keywords=_keywords(data.get(b"FLAGS", ())),
+                    provider_thread_id=_thread_id(data.get(b"X-GM-THRID")) if gmail else None,
+                )
+
+    def fetch_text(self, folder: Folder, uid: str, *, max_bytes: int) -> bytes:
+        with self._errors(f"reading {folder.name}"):
+            self._examine(folder.name)
+            response = self._connected().fetch([int(uid)], [f"BODY.PEEK[]<0.{max_bytes}>"])
+        data = response.get(int(uid))
+        return _part(data, b"BODY[") if data else b""
+
+    # -- the one write --------------------------------------------------------------------
+
+    def find_draft(self, message_id: str) -> str | None:
+        drafts = self._drafts_folder()
+        if self._status(drafts) is None:
+            return None
+        with self._errors(f"searching {drafts}"):
+            self._examine(drafts, fresh=True)
+            uids = self._connected().search(["HEADER", "Message-ID", message_id])
+        return str(max(uids)) if uids else None
+
+    def append_draft(self, raw: bytes, message_id: str) -> str:
+        drafts = self._drafts_folder()
+        # IMAP literals are CRLF text; a bare LF draft shows up mangled in some clients.
+        data = re.sub(rb"\r?\n", b"\r\n", raw)
+        with self._errors(f"writing a draft into {drafts}"):
+            if self._status(drafts) is None:
+                raise BackendError(
+                    self.account,
+                    f"Drafts folder {drafts!r} does not exist on the server: create it in your "
+                    "mail client or set drafts_folder",
+                )
+            answer = self._connected().append(drafts, data, flags=(DRAFT, SEEN))
+        self._selected = None  # the server may report the new message on the next command
+        match = _APPENDUID.search(answer if isinstance(answer, bytes) else b"")
+        return match.group(2).decode("ascii") if match else ""
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _connected(self) -> Any:
+        if self._client is None:
+            raise BackendError(self.account, "not connected (use the backend as a context manager)")
+        return self._client
+
+    def _errors(self, action: str) -> AbstractContextManager[None]:
+        return imap_errors(self._config, action, self._password)
+
+    def _drafts_folder(self) -> str:
+        return next(f.name for f in self.folders() if f.role is FolderRole.DRAFTS)
+
+    def _status(self, name: str) -> dict[str, int | None] | None:
+        """The folder's marker from one STATUS (no SELECT), or None when it does not exist."""
+        items = ["UIDVALIDITY", "UIDNEXT", "MESSAGES"]
+        condstore = "CONDSTORE" in self._capabilities
+        if condstore:
+            items.append("HIGHESTMODSEQ")
+        try:
+            with self._errors(f"reading {name}"):
+                if self._selected == name:
+                    self._close_view()  # STATUS of the open folder may answer from a stale view
+                status = self._connected().folder_status(name, items)
+        except BackendError:
+            if self._exists(name):
+                raise
+            return None
+        return {
+            "uidvalidity": int(status[b"UIDVALIDITY"]),
+            "uidnext": int(status[b"UIDNEXT"]),
+            "messages": int(status[b"MESSAGES"]),
+            "highestmodseq": int(status[b"HIGHESTMODSEQ"]) if condstore else None,
+        }
+
+    def _exists(self, name: str) -> bool:
+        with self._errors("listing folders"):
+            return bool(self._connected().folder_exists(name))
+
+    def _close_view(self) -> None:
+        client = self._connected()
+        if "UNSELECT" in self._capabilities:
+            client.unselect_folder()
+            self._selected = None
+        else:
+            client.noop()  # brings the open folder's view up to date instead
+
+    def _examine(self, name: str, *, fresh: bool = False) -> None:
+        """EXAMINE (read-only SELECT); repeated only when asked or another folder is open."""
+        if fresh or self._selected != name:
+            self._selected = None
+            self._connected().select_folder(name, readonly=True)
+            self._selected = name
+
+
+def _strs(uids: Sequence[int]) -> list[str]:
+    return [str(u) for u in sorted(uids)]
+
+
+def _part(data: Mapping[bytes, Any], prefix: bytes) -> bytes:
+    """A body section from a FETCH answer, whatever exact key the server echoed back."""
+    for key, value in data.items():
+        if isinstance(key, bytes) and key.upper().startswith(prefix) and value is not None:
+            return bytes(value)
+    return b""
+
+
+def _utc(value: object) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:  # the server sent no zone; IMAP dates are UTC-based then
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _keywords(flags: Sequence[bytes]) -> frozenset[str]:
+    """User keywords such as ``$NoReplyNeeded``; system flags start with a backslash."""
+    return frozenset(
+        f.decode("utf-8", errors="replace")
+        for f in flags
+        if isinstance(f, bytes) and not f.startswith(b"\\")
+    )
+
+
+def _thread_id(value: object) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", errors="replace")
+    return str(value) if isinstance(value, int | str) and value else None
