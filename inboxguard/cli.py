@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 import click
 from rich.console import Console
@@ -33,7 +34,8 @@ from inboxguard.starter import STARTER_CONFIG
 from inboxguard.store import Mark, StateStore
 
 ENV_NOW = "INBOXGUARD_NOW"
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def current_time() -> datetime:
@@ -79,19 +81,18 @@ def preflight(config: Config) -> None:
             raise ConfigError(f"accounts[{index}].path", f"{account.path} is not a directory")
 
 
-def handle_errors(func: F) -> F:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """One line on stderr and the error's exit status, never a traceback, for our errors."""
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except InboxGuardError as exc:
             click.echo(f"inboxguard: {exc}", err=True)
             sys.exit(exc.exit_code)
 
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 @contextmanager
