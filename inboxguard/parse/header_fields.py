@@ -66,12 +66,29 @@ def parse_message_id(value: str) -> str | None:
 
 
 def synthesize_message_id(block: HeaderBlock) -> str:
-    """A stable id for a message without one, from what identifies it to a person."""
+    """A stable id for a message without one, from its headers alone.
+
+    Only headers every backend fetches take part (the IMAP backend reads a fixed list of
+    header fields, never the body), so a header-only read and a full read of the same
+    message give the same id. Content-Type's MIME boundary tells apart two otherwise
+    identical mails.
+    """
     digest = hashlib.sha256()
-    for name in ("date", "from", "to", "subject"):
+    for name in _SYNTHESIS_FIELDS:
         digest.update(name.encode("ascii") + b":" + (block.first(name) or b"") + b"\n")
-    digest.update(block.body[:2048])
     return f"<{digest.hexdigest()[:32]}@inboxguard.invalid>"
+
+
+_SYNTHESIS_FIELDS = (
+    "date",
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "in-reply-to",
+    "references",
+    "content-type",
+)
 
 
 def parse_date(value: str) -> datetime | None:

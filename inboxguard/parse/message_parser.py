@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from email.message import Message as EmailMessage
 from typing import TypeVar
 
 from inboxguard.domain.message import Address, AutomationHeaders, Message
@@ -130,10 +131,13 @@ def _parse(raw: bytes, text_limit: int) -> Message:
     # Header notes first, body notes after: the order a reader of `explain` expects.
     subject = notes.guard("subject", "", lambda: _header_text(block, "subject", notes))
     sender = first_address(addresses("from"))
-    body = notes.guard("body", BodyText(), lambda: _body(raw, text_limit, notes))
-    new_text = notes.guard("text", None, lambda: extract_new_text(body.text))
-    text = new_text.text if new_text is not None else ""
-    truncated = len(text) > text_limit or (body.capped and not (new_text and new_text.cut))
+    if block.body.strip():
+        text, truncated, content_type = _new_text(raw, text_limit, notes)
+    else:
+        # A header block alone (what backends fetch first): no body to walk, and the MIME
+        # parser is most of a parse's cost.
+        text, truncated = "", False
+        content_type = notes.guard("content-type", "text/plain", lambda: _content_type(block))
 
     return Message(
         message_id=message_id,
@@ -147,12 +151,65 @@ def _parse(raw: bytes, text_limit: int) -> Message:
         in_reply_to=message_ids("in-reply-to"),
         references=message_ids("references"),
         automation=notes.guard("automation", AutomationHeaders(), lambda: _automation(block)),
-        content_type=body.content_type,
+        content_type=content_type,
         thread_index=notes.guard("thread-index", None, lambda: _raw_text(block, "thread-index")),
-        text=text[:text_limit],
+        text=text,
         text_truncated=truncated,
         charset_repairs=_unique(notes.repairs),
         defects=_unique(notes.defects),
+    )
+
+
+def _new_text(raw: bytes, text_limit: int, notes: _Notes) -> tuple[str, bool, str]:
+    """(new text cut to ``text_limit``, whether more was there, top-level content type)."""
+    body = notes.guard("body", BodyText(), lambda: _body(raw, text_limit, notes))
+    new_text = notes.guard("text", None, lambda: extract_new_text(body.text))
+    text = new_text.text if new_text is not None else ""
+    truncated = len(text) > text_limit or (body.capped and not (new_text and new_text.cut))
+    return text[:text_limit], truncated, body.content_type
+
+
+def _content_type(block: HeaderBlock) -> str:
+    raw = _raw_text(block, "content-type")
+    if not raw:
+        return "text/plain"
+    probe = EmailMessage()
+    probe["Content-Type"] = raw
+    return probe.get_content_type()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageText:
+    """The text half of a parse, for a message whose headers were already parsed."""
+
+    text: str = ""
+    truncated: bool = False
+    charset_repairs: tuple[str, ...] = ()
+    defects: tuple[str, ...] = ()
+
+
+def parse_text(raw: bytes, *, text_limit: int = DEFAULT_TEXT_LIMIT) -> MessageText:
+    """Only the new text of ``raw`` (headers and body): never raises.
+
+    Header decoding is most of a parse's cost; a caller that already holds the parsed
+    headers (from a header-only fetch) pays for the body alone.
+    """
+    try:
+        notes = _Notes()
+        text, truncated, _ = _new_text(bytes(raw), max(0, text_limit), notes)
+        return MessageText(text, truncated, _unique(notes.repairs), _unique(notes.defects))
+    except Exception as error:  # the daemon must survive any message
+        return MessageText(defects=(f"text parser failed ({type(error).__name__})",))
+
+
+def with_text(message: Message, text: MessageText) -> Message:
+    """``message`` (parsed from its headers) completed with the text read separately."""
+    return replace(
+        message,
+        text=text.text,
+        text_truncated=text.truncated,
+        charset_repairs=_unique([*message.charset_repairs, *text.charset_repairs]),
+        defects=_unique([*message.defects, *text.defects]),
     )
 
 

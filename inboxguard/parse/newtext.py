@@ -75,7 +75,18 @@ def _is_attribution(text: str, lines: list[str], after: int) -> bool:
     return False
 
 
+# Every attribution pattern ends in a colon or in 書きました; lines are right-stripped. A
+# line (or a wrapped pair) that does not end so is skipped without trying the patterns,
+# which most lines of most mail are.
+_ATTRIBUTION_ENDINGS = (":", "：", "書きました")
+
+
 def _attribution_at(lines: list[str], index: int) -> bool:
+    next_line = lines[index + 1] if index + 1 < len(lines) else ""
+    if not lines[index].endswith(_ATTRIBUTION_ENDINGS) and not next_line.endswith(
+        _ATTRIBUTION_ENDINGS
+    ):
+        return False
     if _is_attribution(lines[index], lines, index + 1):
         return True
     if index + 1 >= len(lines):
