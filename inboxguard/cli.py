@@ -19,16 +19,24 @@ from typing import ParamSpec, TypeVar
 import click
 from rich.console import Console
 
+from inboxguard.auth.providers import authorize
 from inboxguard.backends import open_backend
 from inboxguard.backends.imap import ImapBackend
 from inboxguard.backends.maildir import MaildirBackend
-from inboxguard.config import Config, MaildirAccount, config_path, load_config, state_url
+from inboxguard.config import (
+    Config,
+    ImapAccount,
+    MaildirAccount,
+    config_path,
+    load_config,
+    state_url,
+)
 from inboxguard.errors import ConfigError, InboxGuardError, UnknownThreadError
 from inboxguard.explain import explain_message
 from inboxguard.log_setup import configure_logging
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
-from inboxguard.service.evaluation import evaluate_account
+from inboxguard.service.evaluation import EvaluationCache, evaluate_account
 from inboxguard.service.status_view import health_lines, status_json, status_table
 from inboxguard.starter import STARTER_CONFIG
 from inboxguard.store import Mark, StateStore
@@ -214,28 +222,49 @@ def run(app: App, once: bool, interval: int) -> None:
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
+        cache = EvaluationCache()  # unchanged polls skip evaluation until a clock crosses a line
         while not stop.is_set():
-            _cycle(app, ctx, store, write_drafts=True)
+            _cycle(app, ctx, store, write_drafts=True, cache=cache)
             stop.wait(interval)
 
 
-def _cycle(app: App, ctx: Context, store: StateStore, *, write_drafts: bool) -> list[AccountResult]:
+def _cycle(
+    app: App,
+    ctx: Context,
+    store: StateStore,
+    *,
+    write_drafts: bool,
+    cache: EvaluationCache | None = None,
+) -> list[AccountResult]:
     backends = [open_backend(a) for a in ctx.config.accounts]
     if not app.err.is_terminal:
-        return run_cycle(ctx, store, backends, now=current_time(), write_drafts=write_drafts)
+        return run_cycle(
+            ctx, store, backends, now=current_time(), write_drafts=write_drafts, cache=cache
+        )
     with app.err.status("reading mail…") as spinner:
 
         def progress(what: str, done: int, total: int) -> None:
             spinner.update(f"reading {what}: {done}/{total}")
 
         return run_cycle(
-            ctx, store, backends, now=current_time(), write_drafts=write_drafts, progress=progress
+            ctx,
+            store,
+            backends,
+            now=current_time(),
+            write_drafts=write_drafts,
+            progress=progress,
+            cache=cache,
         )
 
 
 def _print_results(results: list[AccountResult]) -> None:
     for result in results:
-        if result.ok:
+        if result.skipped_until is not None:
+            click.echo(
+                f"{result.account}: skipped: backing off after a failure until "
+                f"{result.skipped_until:%Y-%m-%d %H:%M} UTC"
+            )
+        elif result.ok:
             states = (
                 ", ".join(f"{k} {v}" for k, v in sorted(result.states.items()))
                 or "no tracked threads"
@@ -304,6 +333,28 @@ def mark(app: App, thread_id: str, action: str) -> None:
             Mark(account=account, thread_id=thread_id, action=action, stage=None, at=current_time())
         )
     click.echo(f"{thread_id}: marked {action}")
+
+
+@main.command("auth")
+@click.argument("account_name", metavar="ACCOUNT")
+@pass_app
+@handle_errors
+def auth_command(app: App, account_name: str) -> None:
+    """OAuth2 consent for a Google or Microsoft account; stores the refresh token."""
+    config = app.config()
+    for index, account in enumerate(config.accounts):
+        if account.name != account_name:
+            continue
+        if not isinstance(account, ImapAccount) or account.auth != "oauth2":
+            raise ConfigError(
+                f"accounts[{index}].auth", f"account {account_name!r} does not use OAuth2"
+            )
+        path = authorize(account, out=click.echo)
+        # Where, never what: the file holds the refresh token.
+        click.echo(f"consent stored for {account_name} in {path}")
+        return
+    names = ", ".join(a.name for a in config.accounts)
+    raise ConfigError("accounts", f"no account named {account_name!r} (accounts: {names})")
 
 
 @main.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -121,6 +122,11 @@ def is_loopback(host: str) -> bool:
 
 
 _PASSWORD_SOURCES = ("password_command", "password_env", "password_credential")
+CLIENT_SECRET_SOURCES = (
+    "oauth_client_secret_command",
+    "oauth_client_secret_env",
+    "oauth_client_secret_credential",
+)
 
 
 class ImapAccount(_Strict):
@@ -129,11 +135,28 @@ class ImapAccount(_Strict):
     host: str = Field(min_length=1)
     port: int = Field(ge=1, le=65535)  # filled from `security` when absent (see below)
     security: Literal["tls", "starttls", "none"] = "tls"
+    # The CA certificate(s), PEM, that signed a self-hosted server's certificate (a private
+    # CA); None trusts the system's store. Host names are checked either way.
+    ca_file: Path | None = None
     username: str = Field(min_length=1)
     # Exactly one of these; a password never sits in the config file in clear (SPEC §3).
     password_command: str | None = Field(default=None, min_length=1)
     password_env: str | None = Field(default=None, min_length=1)
     password_credential: str | None = Field(default=None, min_length=1, pattern=r"^[^/]+$")
+    # OAuth2 (XOAUTH2) instead of a password: consent once with `inboxguard auth NAME`.
+    auth: Literal["password", "oauth2"] = "password"
+    oauth_provider: Literal["google", "microsoft"] | None = None
+    oauth_client_id: str | None = Field(default=None, min_length=1)
+    # Google's installed-app clients come with a secret that is not confidential; still read
+    # like a password so it need not sit in the config file. Microsoft public clients have none.
+    oauth_client_secret_command: str | None = Field(default=None, min_length=1)
+    oauth_client_secret_env: str | None = Field(default=None, min_length=1)
+    oauth_client_secret_credential: str | None = Field(
+        default=None, min_length=1, pattern=r"^[^/]+$"
+    )
+    oauth_tenant: str = Field(default="common", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    # Base URL of the provider's endpoints, for sovereign clouds and tests; None: the provider's.
+    oauth_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
     watch: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1)
     drafts_folder: str | None = None
     sent_folder: str | None = None
@@ -159,15 +182,49 @@ class ImapAccount(_Strict):
             )
         return value
 
+    @field_validator("ca_file")
+    @classmethod
+    def _expand_ca_file(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
     @model_validator(mode="after")
     def _one_password_source(self) -> ImapAccount:
         given = [name for name in _PASSWORD_SOURCES if getattr(self, name) is not None]
+        if self.auth == "oauth2":
+            if given:
+                raise ValueError(f"{given[0]} is not used with auth = 'oauth2': remove it")
+            return self
         if len(given) != 1:
             found = ", ".join(given) if given else "none"
             raise ValueError(
                 f"set exactly one of password_command, password_env, password_credential "
                 f"(found: {found})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _oauth_settings(self) -> ImapAccount:
+        oauth_keys = [k for k in type(self).model_fields if k.startswith("oauth_")]
+        if self.auth != "oauth2":
+            given = [k for k in oauth_keys if k in self.model_fields_set]
+            if given:
+                raise ValueError(f"{given[0]} needs auth = 'oauth2'")
+            return self
+        if self.oauth_provider is None:
+            raise ValueError("auth = 'oauth2' needs oauth_provider ('google' or 'microsoft')")
+        if self.oauth_client_id is None:
+            raise ValueError("auth = 'oauth2' needs oauth_client_id (from your OAuth client)")
+        secrets = [name for name in CLIENT_SECRET_SOURCES if getattr(self, name) is not None]
+        if len(secrets) > 1:
+            raise ValueError(f"set at most one of {', '.join(CLIENT_SECRET_SOURCES)}")
+        if secrets and self.oauth_provider == "microsoft":
+            raise ValueError(f"{secrets[0]}: Microsoft public clients have no client secret")
+        return self
+
+    @model_validator(mode="after")
+    def _ca_file_only_with_tls(self) -> ImapAccount:
+        if self.ca_file is not None and self.security == "none":
+            raise ValueError("ca_file needs security 'tls' or 'starttls': it only verifies TLS")
         return self
 
 
@@ -239,13 +296,18 @@ def config_path(explicit: Path | None, environ: dict[str, str] | None = None) ->
     return base / "inboxguard" / "config.toml"
 
 
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """$XDG_STATE_HOME/inboxguard (~/.local/state/inboxguard): the database and OAuth2 tokens."""
+    env = os.environ if environ is None else environ
+    base = Path(env.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "inboxguard"
+
+
 def state_url(config: Config, environ: dict[str, str] | None = None) -> str:
     """The configured URL, else SQLite under $XDG_STATE_HOME/inboxguard/."""
-    env = os.environ if environ is None else environ
     if config.state.url:
         return config.state.url.replace("sqlite:///~", f"sqlite:///{Path.home()}")
-    base = Path(env.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return f"sqlite:///{base / 'inboxguard' / 'state.db'}"
+    return f"sqlite:///{state_dir(environ) / 'state.db'}"
 
 
 def load_config(path: Path) -> Config:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 
 class InboxGuardError(Exception):
     """Root of InboxGuard's own errors. The CLI turns these into one-line messages."""
@@ -41,3 +43,19 @@ class BackendError(InboxGuardError):
         self.account = account
         self.message = message
         super().__init__(f"account {account!r}: {message}")
+
+
+class ThrottledError(BackendError):
+    """The server asked us to slow down (``[THROTTLED]``, ``[OVERQUOTA]``, a suggested backoff).
+
+    ``retry_after`` is how long to leave the account alone: the server's own figure when it
+    gave one, else a default for the kind of answer.
+    """
+
+    def __init__(self, account: str, message: str, retry_after: timedelta) -> None:
+        super().__init__(account, message)
+        self.retry_after = retry_after
+
+
+class LoginFailedError(BackendError):
+    """The server refused the credentials: retried only after a growing pause, never at once."""

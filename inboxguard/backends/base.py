@@ -7,7 +7,8 @@ shape of work everywhere:
   HIGHESTMODSEQ, a delta link, directory mtimes) and lists what is new; an unchanged folder
   answers from one status call.
 - ``fetch_headers`` returns the header block only, in batches the backend chooses.
-- ``fetch_text`` returns a bounded prefix of one message for keyword and promise matching.
+- ``fetch_texts`` returns bounded prefixes (in batches) for keyword and promise matching;
+  ``fetch_text`` one, for quoting the original in a draft.
 - ``find_draft`` / ``append_draft``: the only write, guarded by a search for the
   deterministic Message-ID so a draft is never written twice.
 """
@@ -85,6 +86,12 @@ class MailBackend(Protocol):
 
     def fetch_text(self, folder: Folder, uid: str, *, max_bytes: int) -> bytes:
         """The message's first ``max_bytes`` bytes (headers and the start of the body)."""
+        ...
+
+    def fetch_texts(
+        self, folder: Folder, uids: Sequence[str], *, max_bytes: int
+    ) -> Iterator[tuple[str, bytes]]:
+        """``fetch_text`` for many messages, in batches the backend chooses."""
         ...
 
     def find_draft(self, message_id: str) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -22,8 +22,15 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.imapclient import DRAFT, SEEN
 
+from inboxguard.auth.providers import login_secret
 from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges
-from inboxguard.backends.imap_connect import ClientFactory, close, connect, imap_errors
+from inboxguard.backends.imap_connect import (
+    LOGIN_FAILED,
+    ClientFactory,
+    close,
+    connect,
+    imap_errors,
+)
 from inboxguard.backends.imap_folders import (
     DRAFTS_FLAG,
     DRAFTS_NAMES,
@@ -32,10 +39,10 @@ from inboxguard.backends.imap_folders import (
     find_folder,
     listed_folders,
 )
-from inboxguard.backends.secrets import resolve_password
+from inboxguard.backends.imap_throttle import backoff_in, throttled
 from inboxguard.config import ImapAccount
 from inboxguard.domain.tracked import FolderRole
-from inboxguard.errors import BackendError
+from inboxguard.errors import BackendError, LoginFailedError, ThrottledError
 
 # Only the fields the parser and the classifiers read (ENVELOPE lacks References).
 HEADER_FIELDS = (
@@ -44,6 +51,7 @@ HEADER_FIELDS = (
     "THREAD-INDEX CONTENT-TYPE"
 )
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"
+TEXT_BATCH = 50  # messages per FETCH of text prefixes
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 
 
@@ -61,8 +69,12 @@ class ImapBackend:
     # -- lifecycle ------------------------------------------------------------------------
 
     def __enter__(self) -> ImapBackend:
-        self._password = resolve_password(self._config)
-        self._client, self._capabilities = connect(self._config, self._password, self._factory)
+        # The password, or for auth = 'oauth2' an access token (refreshed when near expiry).
+        self._password = login_secret(self._config)
+        try:
+            self._client, self._capabilities = connect(self._config, self._password, self._factory)
+        except BackendError as exc:
+            raise _connect_failure(exc) from None
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -178,6 +190,23 @@ class ImapBackend:
         data = response.get(int(uid))
         return _part(data, b"BODY[") if data else b""
 
+    def fetch_texts(
+        self, folder: Folder, uids: Sequence[str], *, max_bytes: int
+    ) -> Iterator[tuple[str, bytes]]:
+        # Prefixes are large next to header blocks: smaller batches keep one answer's
+        # size (and the memory it takes) bounded.
+        batch_size = max(1, min(self._config.batch_size, TEXT_BATCH))
+        item = f"BODY.PEEK[]<0.{max_bytes}>"
+        pending = iter(uids)
+        while batch := list(islice(pending, batch_size)):
+            with self._errors(f"reading {folder.name}"):
+                self._examine(folder.name)
+                response = self._connected().fetch([int(u) for u in batch], [item])
+            for uid in batch:
+                data = response.get(int(uid))
+                if data is not None:
+                    yield uid, _part(data, b"BODY[")
+
     # -- the one write --------------------------------------------------------------------
 
     def find_draft(self, message_id: str) -> str | None:
@@ -212,8 +241,17 @@ class ImapBackend:
             raise BackendError(self.account, "not connected (use the backend as a context manager)")
         return self._client
 
-    def _errors(self, action: str) -> AbstractContextManager[None]:
-        return imap_errors(self._config, action, self._password)
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Failures as ``BackendError``; a server asking us to slow down as ``ThrottledError``."""
+        try:
+            with imap_errors(self._config, action, self._password):
+                yield
+        except BackendError as exc:
+            slow_down = throttled(exc)
+            if slow_down is None or slow_down is exc:
+                raise
+            raise slow_down from None
 
     def _drafts_folder(self) -> str:
         return next(f.name for f in self.folders() if f.role is FolderRole.DRAFTS)
@@ -258,6 +296,22 @@ class ImapBackend:
             self._selected = None
             self._connected().select_folder(name, readonly=True)
             self._selected = name
+
+
+def _connect_failure(error: BackendError) -> BackendError:
+    """A refused login as ``LoginFailedError`` (or ``ThrottledError`` when the refusal asked
+    us to wait); other failures to connect as they are, throttling answers classified.
+
+    The login message never repeats the server's words (they may echo what was sent); only a
+    backoff figure is read from them.
+    """
+    if error.message != LOGIN_FAILED:
+        return throttled(error) or error
+    delay = backoff_in(str(error.__context__ or ""))
+    if delay is not None:
+        message = "login refused for now: the server asks us to wait"
+        return ThrottledError(error.account, message, delay)
+    return LoginFailedError(error.account, error.message)
 
 
 def _strs(uids: Sequence[int]) -> list[str]:

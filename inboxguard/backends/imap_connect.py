@@ -1,13 +1,15 @@
 """Opening an IMAP connection, and turning what can go wrong into one line a person can act on.
 
-TLS always verifies the certificate (``ssl.create_default_context()``); an unencrypted
-connection is refused unless the host is loopback. No message built here contains the
-password: server answers are scrubbed of it, and a failed login never repeats the server's
-words at all.
+TLS always verifies the certificate and the host name (``ssl.create_default_context()``),
+against the system's trust store or, for a server with a private CA, the account's
+``ca_file``; an unencrypted connection is refused unless the host is loopback. No message
+built here contains the password: server answers are scrubbed of it, and a failed login
+never repeats the server's words at all.
 """
 
 from __future__ import annotations
 
+import functools
 import socket
 import ssl
 from collections.abc import Callable, Iterator
@@ -22,8 +24,9 @@ from imapclient.exceptions import (
     LoginError,
 )
 
+from inboxguard.auth.providers import token_refused
 from inboxguard.config import ImapAccount, is_loopback
-from inboxguard.errors import BackendError
+from inboxguard.errors import BackendError, LoginFailedError
 
 # A seam for tests (like imapclient's own testable_imapclient): anything built like IMAPClient.
 ClientFactory = Callable[..., Any]
@@ -40,7 +43,7 @@ def connect(
     """A logged-in client (CONDSTORE enabled when offered) and the server's capabilities."""
     if config.security == "none" and not is_loopback(config.host):
         raise BackendError(config.name, "security 'none' is allowed only for a loopback host")
-    context = ssl.create_default_context()
+    context = tls_context(config) if config.security != "none" else None
     with imap_errors(config, "connect", password):
         client = factory(
             config.host,
@@ -56,7 +59,10 @@ def connect(
             if config.security == "starttls":
                 client.starttls(context)
         with imap_errors(config, "login", password):
-            client.login(config.username, password)
+            if config.auth == "oauth2":
+                _xoauth2_login(client, config, password)
+            else:
+                client.login(config.username, password)
             capabilities = _names(client.capabilities())
             if "CONDSTORE" in capabilities and "ENABLE" in capabilities:
                 # Before any SELECT/EXAMINE, so every folder reports HIGHESTMODSEQ.
@@ -65,6 +71,42 @@ def connect(
         close(client)
         raise
     return client, capabilities
+
+
+def _xoauth2_login(client: Any, config: ImapAccount, access_token: str) -> None:
+    """AUTHENTICATE XOAUTH2; a refusal names `inboxguard auth`, never the server's words."""
+    try:
+        client.oauth2_login(config.username, access_token)
+    except LoginError:
+        token_refused(config)  # the next attempt refreshes instead of offering it again
+        raise LoginFailedError(config.name, oauth_login_failed(config.name)) from None
+
+
+def oauth_login_failed(account: str) -> str:
+    return (
+        "login with OAuth2 refused: the access token was not accepted (consent revoked, or "
+        f"IMAP not enabled for the user); run `inboxguard auth {account}`"
+    )
+
+
+def tls_context(config: ImapAccount) -> ssl.SSLContext:
+    """Certificate and host name checks on; the account's ``ca_file`` trusted, if it has one."""
+    try:
+        return _context(str(config.ca_file) if config.ca_file is not None else None)
+    except ssl.SSLError:  # an OSError too, so caught first
+        message = f"ca_file {config.ca_file}: no PEM certificate in it"
+        raise BackendError(config.name, message) from None
+    except OSError as exc:
+        reason = exc.strerror or "not readable"
+        message = f"ca_file {config.ca_file}: {reason}"
+        raise BackendError(config.name, message) from None
+
+
+@functools.cache
+def _context(cafile: str | None) -> ssl.SSLContext:
+    # Loading the trust store costs ~60 ms of CPU; a context serves any number of
+    # connections, so each poll need not pay it again. (A changed ca_file is read on restart.)
+    return ssl.create_default_context(cafile=cafile)
 
 
 def close(client: Any) -> None:
@@ -98,11 +140,7 @@ def imap_errors(config: ImapAccount, action: str, secret: str | None = None) -> 
     except IMAPClientError as exc:
         raise BackendError(config.name, f"{action}: {_text(exc, secret)}") from None
     except ssl.SSLCertVerificationError as exc:
-        message = (
-            f"the TLS certificate of {config.host} could not be verified "
-            f"({exc.verify_message}); check the host name, or the server's certificate chain"
-        )
-        raise BackendError(config.name, message) from None
+        raise BackendError(config.name, _certificate_problem(config, exc)) from None
     except ssl.SSLError as exc:
         message = (
             f"TLS with {where} failed ({exc.reason or 'handshake error'}); check `security` "
@@ -122,6 +160,30 @@ def imap_errors(config: ImapAccount, action: str, secret: str | None = None) -> 
         reason = exc.strerror or type(exc).__name__
         message = f"{action}: network error talking to {where}: {reason}"
         raise BackendError(config.name, message) from None
+
+
+# OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH.
+_NAME_MISMATCH = {62, 64}
+
+
+def _certificate_problem(config: ImapAccount, exc: ssl.SSLCertVerificationError) -> str:
+    reason = (exc.verify_message or "verification failed").rstrip(".")
+    if exc.verify_code in _NAME_MISMATCH:
+        return (
+            f"the TLS certificate of {config.host}:{config.port} is not issued for "
+            f"{config.host!r} ({reason}): set `host` to a name the certificate lists"
+        )
+    where = f"the TLS certificate of {config.host}:{config.port} could not be verified"
+    if config.ca_file:
+        return (
+            f"{where} with ca_file {config.ca_file} ({reason}): check that `ca_file` holds the "
+            "CA certificate that signed the server's, or fix the server's certificate chain"
+        )
+    return (
+        f"{where} with the system's trust store ({reason}): if the server uses a private CA, "
+        "set `ca_file` to that CA's certificate (PEM); otherwise fix the server's certificate "
+        "chain"
+    )
 
 
 def _names(capabilities: Any) -> frozenset[str]:

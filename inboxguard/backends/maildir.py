@@ -146,6 +146,12 @@ class MaildirBackend:
         except OSError:
             return b""
 
+    def fetch_texts(
+        self, folder: Folder, uids: Sequence[str], *, max_bytes: int
+    ) -> Iterator[tuple[str, bytes]]:
+        for uid in uids:  # local files: a batch is no cheaper than a loop
+            yield uid, self.fetch_text(folder, uid, max_bytes=max_bytes)
+
     # -- the one write --------------------------------------------------------------------
 
     def find_draft(self, message_id: str) -> str | None:

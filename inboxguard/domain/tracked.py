@@ -32,6 +32,16 @@ class Promise:
 
 
 @dataclass(frozen=True, slots=True)
+class TextFacts:
+    """What a message's text decided, for the message at (folder, uid)."""
+
+    folder: str
+    uid: str
+    ack_only: bool
+    promise: Promise | None
+
+
+@dataclass(frozen=True, slots=True)
 class TrackedMessage:
     account: str
     folder: str
@@ -50,6 +60,9 @@ class TrackedMessage:
     ack_only: bool = False
     promise: Promise | None = None
     keywords: frozenset[str] = frozenset()
+    # False until the text was read (or found not to matter): ack_only and promise are then
+    # the conservative defaults, "needs an answer" and "no promise".
+    text_read: bool = True
 
     @classmethod
     def from_message(
@@ -66,6 +79,7 @@ class TrackedMessage:
         ack_only: bool = False,
         promise: Promise | None = None,
         keywords: frozenset[str] = frozenset(),
+        text_read: bool = True,
     ) -> TrackedMessage:
         """The parsed message's identifiers and addresses, plus where it lives and the
         facts decided from its text at ingest."""
@@ -87,6 +101,7 @@ class TrackedMessage:
             ack_only=ack_only,
             promise=promise,
             keywords=keywords,
+            text_read=text_read,
         )
 
     @property

@@ -26,9 +26,17 @@ from inboxguard.drafting.message_ids import draft_message_id
 from inboxguard.drafting.templates import TemplateRenderer, text_renderer
 from inboxguard.errors import InboxGuardError
 from inboxguard.parse import parse_message
+from inboxguard.service.backoff import retry_delay
 from inboxguard.service.context import Context
-from inboxguard.service.evaluation import ThreadView, account_threads, evaluate_account
-from inboxguard.service.ingest import TEXT_PREFIX_BYTES, ingest
+from inboxguard.service.evaluation import (
+    EvaluationCache,
+    ThreadView,
+    account_threads,
+    evaluate_account,
+    next_change_at,
+)
+from inboxguard.service.ingest import ingest_batch
+from inboxguard.service.text_facts import TEXT_PREFIX_BYTES, deciding_messages, read_facts
 from inboxguard.store import DraftRecord, StateStore
 from inboxguard.store.state_store import EpisodeRow
 
@@ -49,10 +57,18 @@ class AccountResult:
     new_messages: int = 0
     drafts_written: list[DraftRecord] = field(default_factory=list)
     states: Counter[str] = field(default_factory=Counter)
+    # Not polled: an earlier failure set a retry time still ahead (not an error in itself).
+    skipped_until: datetime | None = None
+    evaluated: bool = True  # False: nothing new and the last evaluation still held
+    retry_at: datetime | None = None  # after a failure: when the account is tried again
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def skipped(self) -> bool:
+        return self.skipped_until is not None
 
 
 def run_cycle(
@@ -63,38 +79,60 @@ def run_cycle(
     now: datetime,
     write_drafts: bool = True,
     progress: Progress | None = None,
+    cache: EvaluationCache | None = None,
 ) -> list[AccountResult]:
     templates = text_renderer(ctx.config.templates_dir)
     results = []
     for backend in backends:
         result = AccountResult(backend.account)
+        health = store.account_health(backend.account)
+        if (
+            health is not None
+            and health.next_attempt_at is not None
+            and health.next_attempt_at > now
+        ):
+            result.skipped_until = health.next_attempt_at
+            log.info(
+                "account backing off; not polled this cycle",
+                account=backend.account,
+                until=health.next_attempt_at.isoformat(),
+                last_error=health.last_error,
+            )
+            results.append(result)
+            continue
+        failure: BaseException | None = None
         try:
             with backend:
-                result.new_messages = sync_account(ctx, store, backend, now=now, progress=progress)
-                store.prune(
-                    backend.account,
-                    messages_before=now - ctx.lookback - PRUNE_MARGIN,
-                    episodes_before=now - STATISTICS_KEPT,
+                _poll_and_act(
+                    ctx,
+                    store,
+                    backend,
+                    result,
+                    now=now,
+                    templates=templates if write_drafts else None,
+                    progress=progress,
+                    cache=cache,
                 )
-                threads = account_threads(ctx, store, backend.account, now)
-                store.assign_threads(
-                    backend.account, {m.message_id: t.id for t in threads for m in t.messages}
-                )
-                views = evaluate_account(ctx, store, backend.account, now, threads)
-                record_episodes(ctx, store, backend.account, views)
-                result.states = Counter(v.status.state.value for v in views)
-                if write_drafts:
-                    result.drafts_written = write_holding_drafts(
-                        ctx, store, backend, views, templates, now=now
-                    )
         except InboxGuardError as exc:
             result.error = str(exc)
+            failure = exc
         except Exception as exc:  # one account's failure must not stop the others
             result.error = f"unexpected {type(exc).__name__}"
+            failure = exc
             log.exception("account cycle failed", account=backend.account)
-        store.record_poll(backend.account, at=now, error=result.error)
         if result.error:
-            log.error("account cycle failed", account=backend.account, error=result.error)
+            failures = (health.consecutive_failures if health is not None else 0) + 1
+            result.retry_at = now + retry_delay(failure, failures)
+        store.record_poll(
+            backend.account, at=now, error=result.error, next_attempt_at=result.retry_at
+        )
+        if result.error:
+            log.error(
+                "account cycle failed",
+                account=backend.account,
+                error=result.error,
+                retry_at=result.retry_at.isoformat() if result.retry_at else None,
+            )
         else:
             log.info(
                 "account cycle done",
@@ -107,6 +145,49 @@ def run_cycle(
     return results
 
 
+def _poll_and_act(
+    ctx: Context,
+    store: StateStore,
+    backend: MailBackend,
+    result: AccountResult,
+    *,
+    now: datetime,
+    templates: TemplateRenderer | None,
+    progress: Progress | None,
+    cache: EvaluationCache | None,
+) -> None:
+    """Read what is new, read the texts that decide something, evaluate, write drafts.
+
+    With a cache (the long-running service) and nothing new in any folder, the last
+    evaluation holds until the next instant a clock or promise crosses a line: the poll
+    then costs one status answer per folder and nothing more.
+    """
+    account = backend.account
+    result.new_messages, changed = sync_account(ctx, store, backend, now=now, progress=progress)
+    if cache is not None and not changed and cache.still_valid(account, now):
+        result.evaluated = False
+        return
+    store.prune(
+        account,
+        messages_before=now - ctx.lookback - PRUNE_MARGIN,
+        episodes_before=now - STATISTICS_KEPT,
+    )
+    threads = account_threads(ctx, store, account, now)
+    deciding = deciding_messages(threads, ctx.identity)
+    if deciding:
+        store.apply_text_facts(account, read_facts(ctx, backend, deciding))
+        threads = account_threads(ctx, store, account, now)
+    store.assign_threads(account, {m.message_id: t.id for t in threads for m in t.messages})
+    views = evaluate_account(ctx, store, account, now, threads)
+    record_episodes(ctx, store, account, views)
+    result.states = Counter(v.status.state.value for v in views)
+    if templates is not None:
+        result.drafts_written = write_holding_drafts(ctx, store, backend, views, templates, now=now)
+    if cache is not None:
+        # Drafts just written change nothing until the next crossing either.
+        cache.remember(account, next_change_at(ctx, views, now))
+
+
 def sync_account(
     ctx: Context,
     store: StateStore,
@@ -114,10 +195,11 @@ def sync_account(
     *,
     now: datetime,
     progress: Progress | None = None,
-) -> int:
-    """Read what is new in every folder into the store; returns how many messages."""
+) -> tuple[int, bool]:
+    """Read what is new in every folder into the store: (new messages, anything changed)."""
     account = backend.account
     total_new = 0
+    changed = False
     for folder in backend.folders():
         marker = store.folder_marker(account, folder.name)
         changes = backend.changes(
@@ -126,6 +208,8 @@ def sync_account(
             since=now - ctx.lookback,
             known_uids=partial(store.known_uids, account, folder.name),
         )
+        if not changes.unchanged:
+            changed = True
         if changes.unchanged:
             if marker != dict(changes.marker):
                 store.apply_folder_sync(
@@ -137,7 +221,7 @@ def sync_account(
         first = True
         done = 0
         while True:
-            batch = [ingest(ctx, backend, folder, item, now=now) for item in islice(fetched, BATCH)]
+            batch = ingest_batch(ctx, backend, folder, list(islice(fetched, BATCH)), now=now)
             done += len(batch)
             last = done >= len(uids) or not batch
             store.apply_folder_sync(
@@ -155,7 +239,7 @@ def sync_account(
                 progress(f"{account}/{folder.name}", done, len(uids))
             if last:
                 break
-    return total_new
+    return total_new, changed
 
 
 def record_episodes(

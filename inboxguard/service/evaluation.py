@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from inboxguard.domain.clients import ClientRule
@@ -92,3 +92,48 @@ def evaluate_account(
         views.append(ThreadView(thread, status, client, tuple(drafts.get(thread.id, ()))))
     views.sort(key=ThreadView.sort_key)
     return views
+
+
+def next_change_at(ctx: Context, views: Sequence[ThreadView], now: datetime) -> datetime | None:
+    """The earliest instant after ``now`` at which some thread's state or duty changes.
+
+    With no new mail, nothing can change before then: a running clock crosses its holding
+    draft time, its warn_before mark and its due time; a promise passes its day. So until
+    then, an unchanged poll need not evaluate again.
+    """
+    instants: list[datetime] = []
+    for view in views:
+        status = view.status
+        policy = ctx.policy_for(view.client)
+        if status.clock_message is not None and status.clock_started_at is not None:
+            start = status.clock_started_at
+            instants.append(
+                ctx.calendar.add(start, policy.holding_draft_after, business=policy.business)
+            )
+            if policy.reply_within > policy.warn_before:
+                at_risk = policy.reply_within - policy.warn_before
+                instants.append(ctx.calendar.add(start, at_risk, business=policy.business))
+            if status.due_at is not None:
+                instants.append(status.due_at)
+        if status.promise is not None:
+            instants.append(status.promise.due_at)
+    return min((t for t in instants if t > now), default=None)
+
+
+@dataclass(slots=True)
+class EvaluationCache:
+    """Per account, until when the last evaluation holds (for a long-running service)."""
+
+    valid_until: dict[str, datetime | None] = field(default_factory=dict)
+
+    def still_valid(self, account: str, now: datetime) -> bool:
+        if account not in self.valid_until:
+            return False
+        until = self.valid_until[account]
+        return until is None or now < until
+
+    def remember(self, account: str, until: datetime | None) -> None:
+        self.valid_until[account] = until
+
+    def forget(self, account: str) -> None:
+        self.valid_until.pop(account, None)

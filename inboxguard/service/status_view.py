@@ -118,5 +118,9 @@ def health_lines(
     for item in health:
         if item.failing_since is not None:
             since = format_due(calendar.local(item.failing_since), language)
-            lines.append(f"account {item.account}: failing since {since}: {item.last_error}")
+            line = f"account {item.account}: failing since {since}: {item.last_error}"
+            if item.next_attempt_at is not None:
+                retry = format_due(calendar.local(item.next_attempt_at), language)
+                line += f" (next attempt {retry})"
+            lines.append(line)
     return lines

@@ -7,9 +7,11 @@ A store newer than this code is refused rather than guessed at.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, insert, inspect, select, update
+from sqlalchemy import Column, Connection, Table, insert, inspect, select, text, update
+from sqlalchemy.schema import CreateColumn
 
 from inboxguard.errors import InboxGuardError
 from inboxguard.store import schema
@@ -21,7 +23,32 @@ def _v1_initial(connection: Connection) -> None:
     schema.metadata.create_all(connection)
 
 
-STEPS: tuple[Step, ...] = (_v1_initial,)
+def _v2_account_backoff(connection: Connection) -> None:
+    """account_health gains consecutive_failures and next_attempt_at.
+
+    A store created by this code's v1 step already has them (v1 creates the current
+    tables), so only missing columns are added.
+    """
+    table = schema.account_health
+    _add_missing_columns(connection, table, (table.c.consecutive_failures, table.c.next_attempt_at))
+
+
+def _add_missing_columns(
+    connection: Connection, table: Table, columns: Sequence[Column[Any]]
+) -> None:
+    present = {c["name"] for c in inspect(connection).get_columns(table.name)}
+    for column in columns:
+        if column.name not in present:
+            ddl = CreateColumn(column).compile(dialect=connection.dialect)
+            connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
+
+
+def _v3_text_read(connection: Connection) -> None:
+    """messages gains text_read: texts are now read only where they decide a state."""
+    _add_missing_columns(connection, schema.messages, (schema.messages.c.text_read,))
+
+
+STEPS: tuple[Step, ...] = (_v1_initial, _v2_account_backoff, _v3_text_read)
 CURRENT_VERSION = len(STEPS)
 
 

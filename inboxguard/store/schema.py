@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -79,6 +80,8 @@ messages = Table(
     Column("promise_due_at", UtcDateTime),
     Column("keywords_json", Text, nullable=False),
     Column("seen_at", UtcDateTime, nullable=False),
+    # v3: whether ack_only/promise were decided from the text (rows of v2 stores were).
+    Column("text_read", Boolean, nullable=False, server_default=true()),
     UniqueConstraint("account", "folder", "uid", name="uq_messages_location"),
 )
 Index("ix_messages_account_message_id", messages.c.account, messages.c.message_id)
@@ -139,4 +142,7 @@ account_health = Table(
     Column("last_failure_at", UtcDateTime),
     Column("failing_since", UtcDateTime),
     Column("last_error", Text),
+    # v2: backoff. Failures in a row since the last success, and when to try again.
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime),
 )

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from inboxguard.domain.message import Address
-from inboxguard.domain.tracked import FolderRole, Promise, TrackedMessage
+from inboxguard.domain.tracked import FolderRole, Promise, TextFacts, TrackedMessage
 from inboxguard.errors import ConfigError, InboxGuardError
 from inboxguard.store import schema
 from inboxguard.store.migrations import migrate
@@ -49,6 +49,8 @@ class AccountHealth:
     last_failure_at: datetime | None
     failing_since: datetime | None
     last_error: str | None
+    consecutive_failures: int = 0
+    next_attempt_at: datetime | None = None  # set after a failure: leave the account till then
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,24 @@ class StateStore:
                 c.execute(
                     insert(f).values(
                         account=account, folder=folder, marker_json=marker_json, updated_at=at
+                    )
+                )
+
+    def apply_text_facts(self, account: str, facts: Sequence[TextFacts]) -> None:
+        """Record what the texts said; the messages then count as read."""
+        t = schema.messages
+        with self.engine.begin() as c:
+            for fact in facts:
+                promise = fact.promise
+                c.execute(
+                    update(t)
+                    .where(t.c.account == account, t.c.folder == fact.folder, t.c.uid == fact.uid)
+                    .values(
+                        ack_only=fact.ack_only,
+                        promise_phrase=promise.phrase if promise else None,
+                        promise_date=promise.date if promise else None,
+                        promise_due_at=promise.due_at if promise else None,
+                        text_read=True,
                     )
                 )
 
@@ -324,23 +344,48 @@ class StateStore:
 
     # -- account health -------------------------------------------------------------------
 
-    def record_poll(self, account: str, *, at: datetime, error: str | None) -> None:
+    def record_poll(
+        self,
+        account: str,
+        *,
+        at: datetime,
+        error: str | None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        """Record a cycle's outcome; a failure counts one more in a row and sets when to retry.
+
+        A success clears the failure streak and the retry time.
+        """
         t = schema.account_health
         with self.engine.begin() as c:
             row = c.execute(select(t).where(t.c.account == account)).one_or_none()
             if error is None:
-                values: dict[str, Any] = {"last_success_at": at, "failing_since": None}
+                values: dict[str, Any] = {
+                    "last_success_at": at,
+                    "failing_since": None,
+                    "consecutive_failures": 0,
+                    "next_attempt_at": None,
+                }
             else:
                 failing_since = row.failing_since if row is not None and row.failing_since else at
                 values = {
                     "last_failure_at": at,
                     "failing_since": failing_since,
                     "last_error": error,
+                    "consecutive_failures": (row.consecutive_failures if row is not None else 0)
+                    + 1,
+                    "next_attempt_at": next_attempt_at,
                 }
             if row is None:
                 c.execute(insert(t).values(account=account, **values))
             else:
                 c.execute(update(t).where(t.c.account == account).values(**values))
+
+    def account_health(self, account: str) -> AccountHealth | None:
+        t = schema.account_health
+        with self.engine.connect() as c:
+            row = c.execute(select(t).where(t.c.account == account)).one_or_none()
+        return AccountHealth(**row._mapping) if row is not None else None
 
     def health(self) -> list[AccountHealth]:
         with self.engine.connect() as c:
@@ -402,6 +447,7 @@ def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
         "promise_due_at": m.promise.due_at if m.promise else None,
         "keywords_json": json.dumps(sorted(m.keywords)),
         "seen_at": seen_at,
+        "text_read": m.text_read,
     }
 
 
@@ -427,4 +473,5 @@ def _tracked(row: Mapping[str, Any]) -> TrackedMessage:
         ack_only=bool(row["ack_only"]),
         promise=promise,
         keywords=frozenset(json.loads(row["keywords_json"])),
+        text_read=bool(row["text_read"]),
     )

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from inboxguard.backends.imap_connect import connect
 from inboxguard.config import ImapAccount, parse_config
-from inboxguard.errors import ConfigError
+from inboxguard.errors import BackendError, ConfigError
 from tests.mailboxes import config_dict
 
 
@@ -79,3 +80,38 @@ def test_defaults_watch_inbox_and_discover_folders(tmp_path: Path) -> None:
     assert account.watch == ["INBOX"]
     assert account.drafts_folder is None and account.sent_folder is None
     assert (account.timeout, account.batch_size) == (30, 200)
+
+
+def test_ca_file_defaults_to_the_system_trust_store(tmp_path: Path) -> None:
+    assert load(tmp_path).ca_file is None
+
+
+def test_ca_file_is_a_path_with_the_home_directory_expanded(tmp_path: Path) -> None:
+    ca = "/etc/inboxguard/ca.pem"
+    assert load(tmp_path, ca_file=ca).ca_file == Path(ca)
+    assert load(tmp_path, ca_file="~/ca.pem").ca_file == Path.home() / "ca.pem"
+
+
+def test_ca_file_without_tls_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ca_file needs security 'tls' or 'starttls'") as caught:
+        load(tmp_path, host="127.0.0.1", security="none", ca_file="/etc/inboxguard/ca.pem")
+    assert caught.value.key == "accounts[0]"
+
+
+def test_a_missing_ca_file_fails_before_any_connection(tmp_path: Path) -> None:
+    account = load(tmp_path, ca_file=str(tmp_path / "missing.pem"))
+    with pytest.raises(BackendError, match=r"ca_file .*missing\.pem: No such file") as caught:
+        connect(account, "secret", factory=_never_called)
+    assert caught.value.__suppress_context__
+
+
+def test_a_ca_file_holding_no_certificate_fails_before_any_connection(tmp_path: Path) -> None:
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("this is not a certificate\n")
+    account = load(tmp_path, ca_file=str(not_pem))
+    with pytest.raises(BackendError, match=r"ca_file .*ca\.pem: no PEM certificate in it"):
+        connect(account, "secret", factory=_never_called)
+
+
+def _never_called(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("connect() must not reach the network")

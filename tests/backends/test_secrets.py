@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from inboxguard.backends.secrets import resolve_password
 from inboxguard.config import ImapAccount
+from inboxguard.credentials import resolve_password
 from inboxguard.errors import BackendError
 
 SECRET = "s3cret-Pa55-0xBEEF"

@@ -1,208 +1,30 @@
-"""A real Dovecot for the live suite: started once per session from a temporary directory.
+"""Fixtures of the live suite: the Dovecot of tests/live/dovecot_server.py, per session.
 
-Dovecot runs as root here and drops to the ``dovecot`` user, so the directory is made
-world-readable and the mail root handed to that user. Every test logs in as a fresh user
-(the static passdb accepts any name with the one password), so tests share the server but
-never a mailbox. The helpers speak plain IMAP to set mail up and to read it back; they may
-CREATE and DELETE folders, the product under test never does.
+In CI a missing Dovecot (or a run without root) is a failure, never a skip.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from imapclient import IMAPClient
 
-from tests.mailboxes import CLIENT, OWNER
+from tests.live.dovecot_server import (
+    DOVECOT,
+    HOST,
+    PASSWORD,
+    Dovecot,
+    Mailbox,
+    TlsDovecot,
+    _wait_for_listener,
+    running,
+)
+from tests.live.tls import openssl_available
+from tests.oauth_server import FakeGoogle, fake_google
 
-DOVECOT = "/usr/sbin/dovecot"
-PASSWORD = "Live-s3cret-9f2c"
-HOST = "127.0.0.1"
-
-_CONF = """\
-protocols = imap
-listen = {host}
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_failure_delay = 0
-default_internal_user = dovecot
-default_login_user = dovenull
-first_valid_uid = 1
-mail_location = maildir:{root}/mail/%u/Maildir
-passdb {{
-  driver = static
-  args = password={password}
-}}
-userdb {{
-  driver = static
-  args = uid=dovecot gid=dovecot home={root}/mail/%u
-}}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    address = {host}
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-namespace inbox {{
-  inbox = yes
-  separator = /
-  mailbox Drafts {{
-    special_use = \\Drafts
-    auto = subscribe
-  }}
-  mailbox Sent {{
-    special_use = \\Sent
-    auto = subscribe
-  }}
-}}
-"""
-
-_users = itertools.count(1)
-
-
-@dataclass
-class Dovecot:
-    host: str
-    port: int
-    password: str
-    root: Path
-
-    def new_user(self) -> str:
-        return f"user{next(_users)}-{os.getpid()}"
-
-    def client(self, user: str) -> Any:
-        client = IMAPClient(self.host, self.port, ssl=False, timeout=10)
-        client.normalise_times = False
-        client.login(user, self.password)
-        return client
-
-
-@dataclass
-class Mailbox:
-    """One user's mailbox on the live server, with plain-IMAP helpers for the tests."""
-
-    server: Dovecot
-    user: str
-    _client: Any = field(default=None, init=False)
-
-    @property
-    def imap(self) -> Any:
-        if self._client is None:
-            self._client = self.server.client(self.user)
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.logout()
-            self._client = None
-
-    def append(
-        self, folder: str, raw: bytes, *, when: datetime, flags: tuple[bytes, ...] = ()
-    ) -> int:
-        answer = self.imap.append(folder, raw, flags=flags, msg_time=when)
-        return int(answer.split(b"APPENDUID ", 1)[1].split(b"]")[0].split()[1])
-
-    def add(
-        self,
-        folder: str,
-        *,
-        sender: str,
-        to: str,
-        subject: str,
-        date: datetime,
-        message_id: str,
-        body: str = "本文です。\n",
-        in_reply_to: str | None = None,
-        flags: tuple[bytes, ...] = (),
-    ) -> bytes:
-        message = EmailMessage()
-        message["From"] = sender
-        message["To"] = to
-        message["Subject"] = subject
-        message["Date"] = format_datetime(date)
-        message["Message-ID"] = message_id
-        if in_reply_to:
-            message["In-Reply-To"] = in_reply_to
-            message["References"] = in_reply_to
-        message.set_content(body)
-        raw = message.as_bytes().replace(b"\n", b"\r\n")
-        self.append(folder, raw, when=date, flags=flags)
-        return raw
-
-    def messages(self, folder: str) -> dict[int, tuple[frozenset[bytes], bytes]]:
-        """UID → (flags, full bytes), read without touching \\Seen (EXAMINE, BODY.PEEK)."""
-        self.imap.select_folder(folder, readonly=True)
-        uids = self.imap.search(["ALL"])
-        if not uids:
-            return {}
-        data = self.imap.fetch(uids, ["FLAGS", "BODY.PEEK[]"])
-        return {
-            uid: (frozenset(f for f in item[b"FLAGS"] if f != b"\\Recent"), item[b"BODY[]"])
-            for uid, item in data.items()
-        }
-
-    def snapshot(self) -> dict[tuple[str, int], tuple[frozenset[bytes], str]]:
-        """Every message of every folder: (folder, UID) → (flags, sha256 of its bytes)."""
-        result = {}
-        for _, _, name in self.imap.list_folders():
-            for uid, (flags, raw) in self.messages(name).items():
-                result[(name, uid)] = (flags, hashlib.sha256(raw).hexdigest())
-        return result
-
-    def client_mail(self, folder: str, date: datetime, mid: str = "<q1@client.example>") -> bytes:
-        return self.add(
-            folder,
-            sender=f"山田 太郎 <{CLIENT}>",
-            to=f"佐藤 花子 <{OWNER}>",
-            subject="見積のご依頼",
-            date=date,
-            message_id=mid,
-            body="佐藤様\n\nお見積りをお願いできますでしょうか。\n\n山田\n",
-        )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for_listener(port: int, log: Path, deadline: float = 10.0) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            with socket.create_connection((HOST, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    text = log.read_text(errors="replace") if log.exists() else "(no log)"
-    pytest.fail(f"Dovecot did not listen on {HOST}:{port}:\n{text}")
+__all__ = ["DOVECOT", "HOST", "PASSWORD", "Dovecot", "Mailbox", "TlsDovecot", "_wait_for_listener"]
 
 
 def _unavailable(message: str) -> None:
@@ -212,41 +34,31 @@ def _unavailable(message: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
+def _preconditions() -> None:
     if not Path(DOVECOT).exists():
         _unavailable("live IMAP tests need Dovecot: sudo apt-get install dovecot-imapd")
     if os.geteuid() != 0:
         # This layout (static userdb as the dovecot user) needs Dovecot's master started as root.
         _unavailable("live IMAP tests start Dovecot and need root (CI runs them as root)")
-    root = Path(tempfile.mkdtemp(prefix="inboxguard-dovecot-"))
-    root.chmod(0o755)  # Dovecot's unprivileged processes must reach the config and mail
-    for sub in ("run", "state", "mail"):
-        (root / sub).mkdir()
-    shutil.chown(root / "mail", "dovecot", "dovecot")
-    port = _free_port()
-    conf = root / "dovecot.conf"
-    conf.write_text(_CONF.format(host=HOST, root=root, port=port, password=PASSWORD))
-    # Dovecot daemonizes: its output goes to a file, since a pipe would stay open (and
-    # subprocess.run wait for its end) as long as the daemon runs.
-    startup_log = root / "startup.log"
-    with startup_log.open("wb") as output:
-        started = subprocess.run(
-            [DOVECOT, "-c", str(conf)], stdout=output, stderr=output, check=False
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    _preconditions()
+    with running("inboxguard-dovecot-") as started:
+        yield Dovecot(HOST, started.port, PASSWORD, started.root)
+
+
+@pytest.fixture(scope="session")
+def tls_dovecot() -> Iterator[TlsDovecot]:
+    _preconditions()
+    if not openssl_available():
+        _unavailable("live TLS tests make a throwaway CA with openssl: apt-get install openssl")
+    with running("inboxguard-dovecot-tls-", tls=True) as started:
+        assert started.certificates is not None
+        yield TlsDovecot(
+            HOST, started.port, PASSWORD, started.root, started.tls_port, started.certificates
         )
-    if started.returncode != 0:
-        pytest.fail(f"dovecot did not start: {startup_log.read_text(errors='replace').strip()}")
-    try:
-        _wait_for_listener(port, root / "dovecot.log")
-        yield Dovecot(HOST, port, PASSWORD, root)
-    finally:
-        subprocess.run(
-            [DOVECOT, "-c", str(conf), "stop"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -254,3 +66,19 @@ def mailbox(dovecot: Dovecot) -> Iterator[Mailbox]:
     box = Mailbox(dovecot, dovecot.new_user())
     yield box
     box.close()
+
+
+@pytest.fixture(scope="session")
+def oauth_provider() -> Iterator[FakeGoogle]:
+    """The local Google stand-in: token endpoint for InboxGuard, introspection for Dovecot."""
+    with fake_google() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def oauth_dovecot(oauth_provider: FakeGoogle) -> Iterator[Dovecot]:
+    """A Dovecot that also takes XOAUTH2, asking ``oauth_provider`` whether a token is live."""
+    _preconditions()
+    url = f"{oauth_provider.base_url}/introspect"
+    with running("inboxguard-dovecot-oauth-", oauth2_introspection_url=url) as started:
+        yield Dovecot(HOST, started.port, PASSWORD, started.root)

@@ -20,7 +20,7 @@ from inboxguard.config import MaildirAccount, parse_config
 from inboxguard.domain.reply_clock import ThreadState
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
-from inboxguard.service.evaluation import evaluate_account
+from inboxguard.service.evaluation import EvaluationCache, evaluate_account
 from inboxguard.store import StateStore
 from inboxguard.store import schema as store_schema
 from tests.mailboxes import CLIENT, OWNER, Maildir, config_dict, maildir_account
@@ -304,3 +304,69 @@ def test_messages_that_left_the_window_are_forgotten(
     assert len(store.messages("work")) == 1
     cycle(ctx, store, NOW + ctx.lookback + timedelta(days=8))
     assert store.messages("work") == []
+
+
+class TextCountingMaildir(MaildirBackend):
+    """The real backend, recording which messages' texts were read."""
+
+    def __init__(self, config: MaildirAccount) -> None:
+        super().__init__(config)
+        self.texts_read: list[str] = []
+
+    def fetch_texts(
+        self, folder: Folder, uids: Sequence[str], *, max_bytes: int
+    ) -> Iterator[tuple[str, bytes]]:
+        self.texts_read.extend(uids)
+        return super().fetch_texts(folder, uids, max_bytes=max_bytes)
+
+
+def test_only_texts_that_decide_a_state_are_read(
+    ctx: Context, store: StateStore, maildir: Maildir
+) -> None:
+    # client, me, client, me (with a promise), client ("thanks"): five messages, one thread.
+    parent = None
+    for step in range(5):
+        mine = step % 2 == 1
+        maildir.add(
+            "Sent" if mine else "INBOX",
+            sender=OWNER if mine else CLIENT,
+            to=CLIENT if mine else OWNER,
+            subject="Re: 見積" if step else "見積",
+            date=NOW - timedelta(hours=10 - step),
+            message_id=f"<s{step}@x>",
+            in_reply_to=parent,
+            body="11月25日(水)までに回答いたします。\n"
+            if step == 3
+            else "ありがとうございます。\n",
+        )
+        parent = f"<s{step}@x>"
+    backend = TextCountingMaildir(maildir_account(ctx.config))
+    run_cycle(ctx, store, [backend], now=NOW)
+    # My latest message (its promise) and the counterpart's mail after it (an acknowledgement).
+    assert len(backend.texts_read) == 2
+    (view,) = evaluate_account(ctx, store, "work", NOW)
+    assert view.status.state is ThreadState.PROMISED
+    run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=2))
+    assert len(backend.texts_read) == 2  # read once, remembered
+
+
+def test_with_a_cache_an_unchanged_poll_evaluates_only_when_a_clock_crosses_a_line(
+    ctx: Context, store: StateStore, maildir: Maildir
+) -> None:
+    client_mail(maildir, timedelta(hours=10))  # holding draft due 6 h from NOW
+    cache = EvaluationCache()
+
+    def poll(now: datetime) -> AccountResult:
+        (result,) = run_cycle(
+            ctx, store, [MaildirBackend(maildir_account(ctx.config))], now=now, cache=cache
+        )
+        assert result.ok, result.error
+        return result
+
+    assert poll(NOW).evaluated
+    assert not poll(NOW + timedelta(hours=1)).evaluated
+    assert not poll(NOW + timedelta(hours=5, minutes=59)).evaluated
+    crossing = poll(NOW + timedelta(hours=6))
+    assert crossing.evaluated and len(crossing.drafts_written) == 1
+    assert poll(NOW + timedelta(hours=6, minutes=2)).evaluated  # our own draft arrived in Drafts
+    assert not poll(NOW + timedelta(hours=6, minutes=4)).evaluated

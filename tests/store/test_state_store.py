@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, update
+from sqlalchemy import create_engine, insert, inspect, text, update
 
 from inboxguard.domain.message import Address
 from inboxguard.domain.tracked import FolderRole, TrackedMessage
@@ -112,6 +112,65 @@ def test_poll_failures_remember_since_when_until_a_success(tmp_path: Path) -> No
     store.close()
 
 
+def test_failures_in_a_row_are_counted_with_the_retry_time_and_a_success_clears_both(
+    tmp_path: Path,
+) -> None:
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    retry = datetime(2026, 11, 20, 3, 2, tzinfo=UTC)
+    store.record_poll("work", at=AT, error="refused", next_attempt_at=retry)
+    store.record_poll("work", at=retry, error="refused", next_attempt_at=retry + (retry - AT) * 2)
+    health = store.account_health("work")
+    assert health is not None
+    assert health.consecutive_failures == 2
+    assert health.next_attempt_at == datetime(2026, 11, 20, 3, 6, tzinfo=UTC)
+    store.record_poll("work", at=health.next_attempt_at, error=None)
+    health = store.account_health("work")
+    assert health is not None
+    assert (health.consecutive_failures, health.next_attempt_at) == (0, None)
+    assert store.account_health("other") is None
+    store.close()
+
+
+# The account_health table as schema version 1 created it, before backoff.
+_V1_ACCOUNT_HEALTH = """
+CREATE TABLE account_health (
+    account VARCHAR(200) NOT NULL,
+    last_success_at DATETIME,
+    last_failure_at DATETIME,
+    failing_since DATETIME,
+    last_error TEXT,
+    PRIMARY KEY (account)
+)
+"""
+
+
+def test_a_version_1_store_migrates_keeping_its_account_health(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as c:
+        others = [t for t in schema.metadata.sorted_tables if t.name != "account_health"]
+        schema.metadata.create_all(c, tables=others)
+        c.execute(text(_V1_ACCOUNT_HEALTH))
+        c.execute(insert(schema.meta).values(key="schema_version", value="1"))
+        c.execute(
+            text(
+                "INSERT INTO account_health (account, last_failure_at, failing_since, last_error)"
+                " VALUES ('work', '2026-11-20 03:00:00.000000', '2026-11-20 03:00:00.000000',"
+                " 'refused')"
+            )
+        )
+    engine.dispose()
+    store = StateStore.open(f"sqlite:///{path}")
+    with store.engine.connect() as connection:
+        assert stored_version(connection) == CURRENT_VERSION >= 2
+    (health,) = store.health()
+    assert (health.account, health.failing_since, health.last_error) == ("work", AT, "refused")
+    assert (health.consecutive_failures, health.next_attempt_at) == (0, None)
+    store.record_poll("work", at=AT, error="again", next_attempt_at=AT)
+    assert store.health()[0].consecutive_failures == 1
+    store.close()
+
+
 def test_episodes_are_inserted_then_updated_only_when_they_change(tmp_path: Path) -> None:
     store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
     open_row = EpisodeRow("work", "t1", AT, None, AT, "taro@client.example", None)
@@ -123,3 +182,19 @@ def test_episodes_are_inserted_then_updated_only_when_they_change(tmp_path: Path
     store.save_episodes([answered])
     assert store.episodes(AT) == [answered]
     store.close()
+
+
+def test_a_v2_store_gains_text_read_and_keeps_its_messages_as_read(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = StateStore.open(f"sqlite:///{path}")
+    store.apply_folder_sync("work", "INBOX", marker={}, added=[tracked("1", "<a@x>")], at=AT)
+    store.close()
+    with sqlite3.connect(path) as raw:  # the store as version 2 left it
+        raw.execute("ALTER TABLE messages DROP COLUMN text_read")
+        raw.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    again = StateStore.open(f"sqlite:///{path}")
+    with again.engine.connect() as connection:
+        assert stored_version(connection) == CURRENT_VERSION
+    (message,) = again.messages("work")
+    assert message.text_read
+    again.close()

@@ -1,0 +1,120 @@
+"""Microsoft 365: msal's device-code flow for consent, its token cache for refreshing.
+
+A public client (no secret): ``inboxguard auth`` prints msal's device-code message, the owner
+signs in on any device, and msal's serialised token cache (it holds the refresh token) is
+kept in the account's 0600 token file. ``access_token`` lets msal refresh silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import msal
+
+from inboxguard.auth.token_store import (
+    ConsentNeededError,
+    read_tokens,
+    token_path,
+    write_tokens,
+)
+from inboxguard.config import ImapAccount
+from inboxguard.errors import BackendError
+
+AUTHORITY_BASE = "https://login.microsoftonline.com"
+# msal adds offline_access (the refresh token) itself and refuses it when asked explicitly.
+SCOPES = [
+    "https://outlook.office.com/IMAP.AccessAsUser.All",
+    "https://outlook.office.com/SMTP.Send",
+]
+
+
+def authority(account: ImapAccount) -> str:
+    base = (account.oauth_endpoint or AUTHORITY_BASE).rstrip("/")
+    return f"{base}/{account.oauth_tenant}"
+
+
+def authorize(
+    account: ImapAccount,
+    *,
+    out: Callable[[str], None],
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """Device-code consent; store msal's token cache; return the token file's path."""
+    cache = msal.SerializableTokenCache()
+    app = _app(account, cache)
+    try:
+        flow = app.initiate_device_flow(scopes=SCOPES)
+        if "user_code" not in flow:
+            raise BackendError(account.name, f"device sign-in did not start ({_code(flow)})")
+        out(str(flow["message"]))  # "To sign in, use a web browser to open … and enter the code …"
+        result = app.acquire_token_by_device_flow(flow)  # polls until signed in or expired
+    except OSError as exc:  # requests' errors are OSErrors
+        message = f"Microsoft's sign-in service unreachable ({type(exc).__name__})"
+        raise BackendError(account.name, message) from None
+    if "access_token" not in result:
+        raise BackendError(account.name, f"sign-in was not completed ({_code(result)})")
+    path = token_path(account.name, environ)
+    save_cache(account, path, cache)
+    return path
+
+
+def access_token(account: ImapAccount, *, environ: Mapping[str, str] | None = None) -> str:
+    """A valid access token from msal's cache, refreshed by msal when needed."""
+    path = token_path(account.name, environ)
+    cache = load_cache(account, path)
+    if next(iter(cache.search(msal.TokenCache.CredentialType.ACCOUNT)), None) is None:
+        raise ConsentNeededError(account.name, "no signed-in Microsoft account stored")
+    app = _app(account, cache)
+    accounts = app.get_accounts(username=account.username) or app.get_accounts()
+    if not accounts:
+        raise ConsentNeededError(account.name, "no signed-in Microsoft account stored")
+    try:
+        result = app.acquire_token_silent(SCOPES, account=accounts[0])
+    except OSError as exc:  # requests' errors are OSErrors
+        message = f"Microsoft's token endpoint unreachable ({type(exc).__name__})"
+        raise BackendError(account.name, message) from None
+    if not result or "access_token" not in result:
+        reason = _code(result) if result else "no token in the cache"
+        raise ConsentNeededError(account.name, f"Microsoft refused the stored consent ({reason})")
+    if cache.has_state_changed:
+        save_cache(account, path, cache)
+    return str(result["access_token"])
+
+
+def load_cache(account: ImapAccount, path: Path) -> Any:
+    stored = read_tokens(account.name, path)
+    serialized = stored.get("msal_cache")
+    if stored.get("provider") != "microsoft" or not isinstance(serialized, str):
+        raise ConsentNeededError(account.name, "the stored consent is not a Microsoft one")
+    cache = msal.SerializableTokenCache()
+    try:
+        cache.deserialize(serialized)
+    except ValueError:
+        raise ConsentNeededError(account.name, f"{path} is damaged") from None
+    return cache
+
+
+def save_cache(account: ImapAccount, path: Path, cache: Any) -> None:
+    write_tokens(account.name, path, {"provider": "microsoft", "msal_cache": cache.serialize()})
+
+
+def _app(account: ImapAccount, cache: Any) -> Any:
+    try:
+        return msal.PublicClientApplication(
+            account.oauth_client_id,
+            authority=authority(account),
+            token_cache=cache,
+            # An explicit oauth_endpoint is trusted as given: no discovery through Microsoft.
+            instance_discovery=account.oauth_endpoint is None,
+        )
+    except (OSError, ValueError) as exc:
+        message = f"Microsoft's authority {authority(account)} unreachable ({type(exc).__name__})"
+        raise BackendError(account.name, message) from None
+
+
+def _code(result: Mapping[str, Any]) -> str:
+    # Only the error code: msal's descriptions can quote request details.
+    error = result.get("error")
+    return error if isinstance(error, str) and error.replace("_", "").isalpha() else "unknown"

@@ -1,0 +1,228 @@
+"""A small TCP proxy for the live suite that can drop a connection part-way through.
+
+It listens on a free loopback port and forwards every connection to the real server. A
+``Cut`` armed on it waits for a byte pattern in one direction (say ``b"FETCH"`` from the
+client) and then lets only ``after`` more bytes through in the cut direction before shutting
+both sockets: the client sees the connection die in the middle of an answer or of its own
+literal. A cut fires once, on the first connection that shows the pattern; later connections
+pass untouched, so the next cycle reaches the server cleanly. A ``Rewrite`` changes one
+server answer instead (a real server's ``OK`` made the ``NO`` a throttling server sends).
+
+Everything is bounded: sockets time out, ``stop()`` closes what is open and joins every
+thread, and the proxy is a context manager so a failing test still stops it.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Literal
+
+Direction = Literal["client_to_server", "server_to_client"]
+TO_SERVER: Direction = "client_to_server"
+TO_CLIENT: Direction = "server_to_client"
+JOIN_SECONDS = 5.0
+
+
+@dataclass
+class Cut:
+    """Once ``trigger`` passes in ``watch``, forward ``after`` more bytes in ``cut`` and drop.
+
+    When ``watch`` and ``cut`` are the same direction, the count starts at the first byte of
+    the trigger itself (``after=0`` withholds the trigger and all that follows it).
+    ``before_cut``, if given, runs once the trigger is seen, before anything more is forwarded
+    (a test can restart the server there).
+    """
+
+    trigger: bytes
+    watch: Direction
+    cut: Direction
+    after: int = 0
+    before_cut: Callable[[], None] | None = None
+    fired: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class Rewrite:
+    """Once, replace what ``pattern`` matches in the server's answer with ``replacement``.
+
+    The connection goes on; only the client's view of one answer changes (a real server's
+    ``OK`` turned into the ``NO`` a throttling server would have sent).
+    """
+
+    pattern: re.Pattern[bytes]
+    replacement: bytes
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class _Link:
+    """One client connection and its upstream connection, pumped by two threads."""
+
+    def __init__(self, proxy: CuttingProxy, client: socket.socket, upstream: socket.socket):
+        self.proxy = proxy
+        self.sockets = {TO_SERVER: (client, upstream), TO_CLIENT: (upstream, client)}
+        self.closed = threading.Event()
+        self.lock = threading.Lock()
+        self.cut: Cut | None = None
+        self.budget: int | None = None  # bytes still allowed in the cut direction
+        self.tails: dict[Direction, bytes] = {TO_SERVER: b"", TO_CLIENT: b""}
+        self.threads = [
+            threading.Thread(target=self._pump, args=(d,), daemon=True, name=f"proxy-{d}")
+            for d in (TO_SERVER, TO_CLIENT)
+        ]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def close(self) -> None:
+        self.closed.set()
+        for sock in self.sockets[TO_SERVER]:
+            with suppress(OSError):  # already gone
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _pump(self, direction: Direction) -> None:
+        source, sink = self.sockets[direction]
+        try:
+            while not self.closed.is_set():
+                try:
+                    chunk = source.recv(65536)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    break
+                allowed, drop = self._allowed(direction, chunk)
+                if allowed:
+                    sink.sendall(allowed)
+                if drop:
+                    break
+        except OSError:
+            pass  # the other side closed, or we did
+        finally:
+            self.close()
+
+    def _allowed(self, direction: Direction, chunk: bytes) -> tuple[bytes, bool]:
+        """The part of ``chunk`` to forward, and whether to drop the connection after it."""
+        with self.lock:
+            if direction == TO_CLIENT:
+                chunk = self.proxy.rewritten(chunk)
+            if self.cut is None:
+                cut = self.proxy.claim(direction, self.tails[direction] + chunk)
+                if cut is not None:
+                    self.cut = cut
+                    if cut.before_cut is not None:
+                        cut.before_cut()
+                    if cut.cut == direction:
+                        seen = self.tails[direction] + chunk
+                        start = seen.find(cut.trigger) - len(self.tails[direction])
+                        self.budget = cut.after + max(start, 0)
+                    else:
+                        self.budget = cut.after
+            self.tails[direction] = (self.tails[direction] + chunk)[-64:]
+            if self.cut is None or self.cut.cut != direction or self.budget is None:
+                return chunk, False
+            if len(chunk) < self.budget:
+                self.budget -= len(chunk)
+                return chunk, False
+            allowed = chunk[: self.budget]
+            self.budget = 0
+            self.cut.fired.set()
+            return allowed, True
+
+
+class CuttingProxy:
+    """``with CuttingProxy(host, port) as proxy: ... proxy.port ...``"""
+
+    def __init__(self, host: str, port: int, *, timeout: float = 0.2) -> None:
+        self.target = (host, port)
+        self.timeout = timeout
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(timeout)
+        self.host, self.port = self.listener.getsockname()[:2]
+        self.connections = 0
+        self._cuts: list[Cut] = []
+        self._rewrites: list[Rewrite] = []
+        self._links: list[_Link] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._acceptor = threading.Thread(target=self._accept, daemon=True, name="proxy-accept")
+
+    def __enter__(self) -> CuttingProxy:
+        self._acceptor.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def arm(self, cut: Cut) -> Cut:
+        with self._lock:
+            self._cuts.append(cut)
+        return cut
+
+    def rewrite(self, rewrite: Rewrite) -> Rewrite:
+        with self._lock:
+            self._rewrites.append(rewrite)
+        return rewrite
+
+    def rewritten(self, chunk: bytes) -> bytes:
+        """``chunk`` after the first armed rewrite that matches it (which then fires no more)."""
+        with self._lock:
+            for rewrite in self._rewrites:
+                if rewrite.pattern.search(chunk):
+                    self._rewrites.remove(rewrite)
+                    rewrite.done.set()
+                    return rewrite.pattern.sub(rewrite.replacement, chunk, count=1)
+        return chunk
+
+    def claim(self, direction: Direction, seen: bytes) -> Cut | None:
+        """The first armed cut whose trigger shows in ``seen``; it fires no more after this."""
+        with self._lock:
+            for cut in self._cuts:
+                if cut.watch == direction and cut.trigger in seen:
+                    self._cuts.remove(cut)
+                    return cut
+        return None
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._acceptor.is_alive():
+            self._acceptor.join(JOIN_SECONDS)
+        self.listener.close()
+        with self._lock:
+            links = list(self._links)
+        for link in links:
+            link.close()
+        for link in links:
+            for thread in link.threads:
+                thread.join(JOIN_SECONDS)
+        alive = [t.name for link in links for t in link.threads if t.is_alive()]
+        if self._acceptor.is_alive():
+            alive.append(self._acceptor.name)
+        if alive:
+            raise RuntimeError(f"proxy threads did not stop: {alive}")
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # listener closed
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            client.settimeout(self.timeout)
+            upstream.settimeout(self.timeout)
+            link = _Link(self, client, upstream)
+            with self._lock:
+                self.connections += 1
+                self._links.append(link)
+            link.start()
