@@ -39,10 +39,18 @@ class FolderChanges:
     # The folder's identity changed (UIDVALIDITY, a recreated maildir): every stored row
     # of the folder is stale and ``new_uids`` lists the whole look-back window.
     reset: bool = False
+    # Keywords now set on messages read before (the owner flagged one `$NoReplyNeeded`
+    # after we saw it): uid → every keyword it carries now.
+    keyword_updates: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def unchanged(self) -> bool:
-        return not self.new_uids and not self.vanished_uids and not self.reset
+        return (
+            not self.new_uids
+            and not self.vanished_uids
+            and not self.reset
+            and not self.keyword_updates
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,7 +159,24 @@ class ImapBackend:
             if known and known[0] < old_next:
                 present = set(client.search(["UID", f"{known[0]}:{old_next - 1}"]))
                 vanished = [str(u) for u in known if u < old_next and u not in present]
-        return FolderChanges(marker=current, new_uids=_strs(new), vanished_uids=vanished)
+            keywords = self._keyword_changes(marker, current, old_next)
+        return FolderChanges(
+            marker=current, new_uids=_strs(new), vanished_uids=vanished, keyword_updates=keywords
+        )
+
+    def _keyword_changes(
+        self, marker: Mapping[str, Any], current: Mapping[str, Any], old_next: int
+    ) -> dict[str, frozenset[str]]:
+        """Flags of known messages changed since the stored HIGHESTMODSEQ (CONDSTORE)."""
+        old, now = marker.get("highestmodseq"), current.get("highestmodseq")
+        if old is None or now is None or int(now) <= int(old):
+            return {}
+        client = self._connected()
+        changed = [u for u in client.search(["MODSEQ", str(int(old) + 1)]) if u < old_next]
+        if not changed:
+            return {}
+        flags = client.get_flags(changed)
+        return {str(uid): _keywords(value) for uid, value in flags.items()}
 
     def fetch_headers(self, folder: Folder, uids: Sequence[str]) -> Iterator[FetchedHeaders]:
         items = [HEADER_ITEM, "INTERNALDATE", "FLAGS"]

@@ -116,7 +116,21 @@ class MaildirBackend:
             if uid not in known and _received_ts(file) >= since_ts
         )
         vanished = sorted(known - listing.keys())
-        return FolderChanges(marker=current, new_uids=new, vanished_uids=vanished, reset=reset)
+        names = _keyword_names(path)
+        # Keywords live in the file name: report them for every known message when the
+        # folder has keywords at all; the store keeps only real differences.
+        keywords = (
+            {uid: _keywords_of(file.name, names) for uid, file in listing.items() if uid in known}
+            if names
+            else {}
+        )
+        return FolderChanges(
+            marker=current,
+            new_uids=new,
+            vanished_uids=vanished,
+            reset=reset,
+            keyword_updates=keywords,
+        )
 
     def fetch_headers(self, folder: Folder, uids: Sequence[str]) -> Iterator[FetchedHeaders]:
         keywords = _keyword_names(self.path_of(folder.name))

@@ -208,14 +208,16 @@ def sync_account(
             since=now - ctx.lookback,
             known_uids=partial(store.known_uids, account, folder.name),
         )
-        if not changes.unchanged:
-            changed = True
         if changes.unchanged:
             if marker != dict(changes.marker):
                 store.apply_folder_sync(
                     account, folder.name, marker=changes.marker, added=(), at=now
                 )
             continue
+        changed = True
+        # Before the marker moves (with the last batch below): a crash in between reads
+        # the same flag changes again, and applying them twice changes nothing.
+        store.update_keywords(account, folder.name, changes.keyword_updates)
         uids = list(changes.new_uids)
         fetched = backend.fetch_headers(folder, uids)
         first = True

@@ -172,6 +172,34 @@ class StateStore:
                     )
                 )
 
+    def update_keywords(
+        self, account: str, folder: str, updates: Mapping[str, frozenset[str]]
+    ) -> int:
+        """Store keywords that differ from what is stored; returns how many messages changed."""
+        if not updates:
+            return 0
+        t = schema.messages
+        with self.engine.begin() as c:
+            stored = {
+                r.uid: r.keywords_json
+                for r in c.execute(
+                    select(t.c.uid, t.c.keywords_json).where(
+                        t.c.account == account, t.c.folder == folder
+                    )
+                )
+            }
+            changed = 0
+            for uid, keywords in updates.items():
+                value = json.dumps(sorted(keywords))
+                if uid in stored and stored[uid] != value:
+                    c.execute(
+                        update(t)
+                        .where(t.c.account == account, t.c.folder == folder, t.c.uid == uid)
+                        .values(keywords_json=value)
+                    )
+                    changed += 1
+        return changed
+
     def apply_text_facts(self, account: str, facts: Sequence[TextFacts]) -> None:
         """Record what the texts said; the messages then count as read."""
         t = schema.messages

@@ -113,3 +113,18 @@ def test_cycles_never_change_move_or_flag_mail_they_did_not_create(tmp_path: Pat
     # Five clocks passed holding_draft_after; the undated new/ mail counts from its
     # delivery time (12h before NOW) and has no draft yet.
     assert len(mail.drafts()) == 5
+
+
+def test_a_keyword_set_after_the_first_read_is_picked_up(tmp_path: Path) -> None:
+    mail = Maildir(tmp_path / "Mail")
+    (mail.root / "INBOX" / "dovecot-keywords").write_text("0 $NoReplyNeeded\n")
+    path = mail.add("INBOX", sender=CLIENT, to=OWNER, subject="s", date=NOW, message_id="<k@c>")
+    ctx = Context.build(parse_config(config_dict(mail.root, tmp_path)))
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    backend = MaildirBackend(maildir_account(ctx.config))
+    (first,) = run_cycle(ctx, store, [backend], now=NOW)
+    assert first.states == {"waiting": 1}
+    path.rename(path.with_name(path.name + "a"))  # the owner's client sets $NoReplyNeeded
+    (second,) = run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=2))
+    store.close()
+    assert second.states == {"no_reply_needed": 1}

@@ -340,3 +340,19 @@ def test_expunged_mail_is_reported_vanished_without_fetching(
         )
     assert list(later.vanished_uids) == [gone] and not later.new_uids
     assert recorder.commands["FETCH"] == 0
+
+
+def test_a_keyword_the_owner_sets_later_is_picked_up_through_condstore(
+    mailbox: Mailbox, tmp_path: Path, store: StateStore, now: datetime
+) -> None:
+    mailbox.client_mail("INBOX", now - timedelta(hours=2))
+    ctx = Context.build(imap_config(mailbox, tmp_path))
+    assert cycle(ctx, store, now).states == {"waiting": 1}
+    mailbox.imap.select_folder("INBOX")  # the owner's own client, read-write
+    (uid,) = mailbox.imap.search(["ALL"])
+    mailbox.imap.add_flags([uid], [b"$NoReplyNeeded"])
+    mailbox.imap.unselect_folder()
+    recorder = Recorder()
+    result = cycle(ctx, store, now + timedelta(minutes=2), recorder)
+    assert result.states == {"no_reply_needed": 1}
+    assert recorder.commands["FETCH"] == 1  # the changed message's FLAGS, nothing else
