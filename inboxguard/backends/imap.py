@@ -25,7 +25,6 @@ from imapclient.imapclient import DRAFT, SEEN
 from inboxguard.auth.providers import login_secret
 from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges
 from inboxguard.backends.imap_connect import (
-    LOGIN_FAILED,
     ClientFactory,
     close,
     connect,
@@ -322,13 +321,13 @@ def _connect_failure(error: BackendError) -> BackendError:
     The login message never repeats the server's words (they may echo what was sent); only a
     backoff figure is read from them.
     """
-    if error.message != LOGIN_FAILED:
+    if not isinstance(error, LoginFailedError):
         return throttled(error) or error
     delay = backoff_in(str(error.__context__ or ""))
     if delay is not None:
         message = "login refused for now: the server asks us to wait"
         return ThrottledError(error.account, message, delay)
-    return LoginFailedError(error.account, error.message)
+    return error
 
 
 def _strs(uids: Sequence[int]) -> list[str]:

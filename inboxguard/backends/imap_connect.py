@@ -31,10 +31,30 @@ from inboxguard.errors import BackendError, LoginFailedError
 # A seam for tests (like imapclient's own testable_imapclient): anything built like IMAPClient.
 ClientFactory = Callable[..., Any]
 
-LOGIN_FAILED = (
-    "login failed: check the username and password "
-    "(Gmail needs an app password or OAuth2; Microsoft 365 needs OAuth2)"
-)
+LOGIN_FAILED = "login failed: check `username` and the password"
+_GMAIL_HOSTS = ("gmail.com", "googlemail.com")
+_MICROSOFT_HOSTS = ("office365.com", "outlook.com", "office.com")
+
+
+def login_failed_message(config: ImapAccount) -> str:
+    """What a refused password login most likely means on this provider, and what to do."""
+    host = config.host.lower().rstrip(".")
+
+    def under(domains: tuple[str, ...]) -> bool:
+        return any(host == d or host.endswith(f".{d}") for d in domains)
+
+    if under(_GMAIL_HOSTS):
+        return (
+            "login failed: Gmail does not accept your account password over IMAP; create an "
+            "app password (needs 2-step verification) or set auth = 'oauth2' with "
+            "oauth_provider = 'google' and run `inboxguard auth`"
+        )
+    if under(_MICROSOFT_HOSTS):
+        return (
+            "login failed: Microsoft 365 no longer accepts passwords over IMAP; set "
+            "auth = 'oauth2' with oauth_provider = 'microsoft' and run `inboxguard auth`"
+        )
+    return LOGIN_FAILED
 
 
 def connect(
@@ -127,7 +147,7 @@ def imap_errors(config: ImapAccount, action: str, secret: str | None = None) -> 
     except BackendError:
         raise
     except LoginError:
-        raise BackendError(config.name, LOGIN_FAILED) from None
+        raise LoginFailedError(config.name, login_failed_message(config)) from None
     except CapabilityError as exc:
         if "STARTTLS" in str(exc).upper():
             message = f"{where} does not offer STARTTLS: use security = 'tls' (usually port 993)"

@@ -104,20 +104,24 @@ def build_threads(
     threads: list[Thread] = []
     used: set[str] = set()
     for members in groups.values():
-        thread_id = next(
-            (
-                previous[m.message_id]
-                for m in members
-                if previous.get(m.message_id) not in (None, *used)
-            ),
-            None,
-        )
+        thread_id = _earlier_id(members, previous, used)
         if thread_id is None:
             thread_id = new_thread_id(account, members[0].message_id)
         used.add(thread_id)
         threads.append(Thread(id=thread_id, account=account, messages=tuple(members)))
     threads.sort(key=lambda t: (t.messages[0].date, t.id))
     return threads
+
+
+def _earlier_id(
+    members: Sequence[TrackedMessage], previous: Mapping[str, str], used: set[str]
+) -> str | None:
+    """The id the earliest member had before, unless another thread kept it already."""
+    for member in members:
+        thread_id = previous.get(member.message_id)
+        if thread_id is not None and thread_id not in used:
+            return thread_id
+    return None
 
 
 def _join_by_subject(

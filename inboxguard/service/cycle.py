@@ -36,7 +36,12 @@ from inboxguard.service.evaluation import (
     next_change_at,
 )
 from inboxguard.service.ingest import ingest_batch
-from inboxguard.service.text_facts import TEXT_PREFIX_BYTES, deciding_messages, read_facts
+from inboxguard.service.text_facts import (
+    TEXT_PREFIX_BYTES,
+    deciding_messages,
+    read_facts,
+    with_facts,
+)
 from inboxguard.store import DraftRecord, StateStore
 from inboxguard.store.state_store import EpisodeRow
 
@@ -175,8 +180,9 @@ def _poll_and_act(
     threads = account_threads(ctx, store, account, now)
     deciding = deciding_messages(threads, ctx.identity)
     if deciding:
-        store.apply_text_facts(account, read_facts(ctx, backend, deciding))
-        threads = account_threads(ctx, store, account, now)
+        facts = read_facts(ctx, backend, deciding)
+        store.apply_text_facts(account, facts)
+        threads = with_facts(threads, facts)
     store.assign_threads(account, {m.message_id: t.id for t in threads for m in t.messages})
     views = evaluate_account(ctx, store, account, now, threads)
     record_episodes(ctx, store, account, views)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from inboxguard.backends.base import Folder, MailBackend
 from inboxguard.domain.identity import Identity
@@ -68,3 +69,21 @@ def decide(ctx: Context, message: TrackedMessage, text: str) -> TextFacts:
 def needs_no_text(role: FolderRole, automated: str | None) -> bool:
     """Messages whose facts are final without text: drafts and automated mail."""
     return role is FolderRole.DRAFTS or automated is not None
+
+
+def with_facts(threads: Sequence[Thread], facts: Sequence[TextFacts]) -> list[Thread]:
+    """The threads with the facts just read applied, as the store now holds them."""
+    by_location = {(f.folder, f.uid): f for f in facts}
+    if not by_location:
+        return list(threads)
+    out = []
+    for thread in threads:
+        messages = tuple(_apply(m, by_location.get((m.folder, m.uid))) for m in thread.messages)
+        out.append(replace(thread, messages=messages))
+    return out
+
+
+def _apply(message: TrackedMessage, fact: TextFacts | None) -> TrackedMessage:
+    if fact is None:
+        return message
+    return replace(message, ack_only=fact.ack_only, promise=fact.promise, text_read=True)

@@ -10,7 +10,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, delete, event, insert, select, update
+from sqlalchemy import (
+    Engine,
+    and_,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -202,21 +212,38 @@ class StateStore:
 
     def apply_text_facts(self, account: str, facts: Sequence[TextFacts]) -> None:
         """Record what the texts said; the messages then count as read."""
+        if not facts:
+            return
         t = schema.messages
+        statement = (
+            update(t)
+            .where(
+                t.c.account == bindparam("b_account"),
+                t.c.folder == bindparam("b_folder"),
+                t.c.uid == bindparam("b_uid"),
+            )
+            .values(
+                ack_only=bindparam("b_ack"),
+                promise_phrase=bindparam("b_phrase"),
+                promise_date=bindparam("b_date"),
+                promise_due_at=bindparam("b_due"),
+                text_read=True,
+            )
+        )
+        rows = [
+            {
+                "b_account": account,
+                "b_folder": fact.folder,
+                "b_uid": fact.uid,
+                "b_ack": fact.ack_only,
+                "b_phrase": fact.promise.phrase if fact.promise else None,
+                "b_date": fact.promise.date if fact.promise else None,
+                "b_due": fact.promise.due_at if fact.promise else None,
+            }
+            for fact in facts
+        ]
         with self.engine.begin() as c:
-            for fact in facts:
-                promise = fact.promise
-                c.execute(
-                    update(t)
-                    .where(t.c.account == account, t.c.folder == fact.folder, t.c.uid == fact.uid)
-                    .values(
-                        ack_only=fact.ack_only,
-                        promise_phrase=promise.phrase if promise else None,
-                        promise_date=promise.date if promise else None,
-                        promise_due_at=promise.due_at if promise else None,
-                        text_read=True,
-                    )
-                )
+            c.execute(statement, rows)
 
     def messages(self, account: str, since: datetime | None = None) -> list[TrackedMessage]:
         t = schema.messages
@@ -264,13 +291,16 @@ class StateStore:
         if not changed:
             return
         t = schema.messages
+        statement = (
+            update(t)
+            .where(t.c.account == bindparam("b_account"), t.c.message_id == bindparam("b_mid"))
+            .values(thread_id=bindparam("b_thread"))
+        )
+        rows = [
+            {"b_account": account, "b_mid": mid, "b_thread": tid} for mid, tid in changed.items()
+        ]
         with self.engine.begin() as c:
-            for message_id, thread_id in changed.items():
-                c.execute(
-                    update(t)
-                    .where(t.c.account == account, t.c.message_id == message_id)
-                    .values(thread_id=thread_id)
-                )
+            c.execute(statement, rows)  # one executemany: a first scan changes every row
 
     def thread_account(self, thread_id: str) -> str | None:
         t = schema.messages

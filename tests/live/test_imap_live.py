@@ -288,7 +288,7 @@ def test_wrong_password_is_a_backend_error_that_never_shows_the_password(
         ImapBackend(account_of(imap_config(mailbox, tmp_path))),
     ):
         pass
-    assert "login failed: check the username and password" in str(caught.value)
+    assert "login failed: check `username` and the password" in str(caught.value)
     assert wrong not in str(caught.value) and wrong not in repr(caught.value)
     assert caught.value.__suppress_context__  # no chained traceback repeats the exchange
 
