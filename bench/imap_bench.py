@@ -9,7 +9,8 @@ throwaway fetch when asked (--warm; by default both sides meet a cold index, as 
 first start does), then runs each side in a child process
 (so peak RSS is that side's alone):
 - first scan: InboxGuard's sync into its store (drafts off) vs SELECT + SEARCH SINCE +
-  UID FETCH of the same header fields in batches (the floor);
+  UID FETCH of the same header fields in batches, with imaplib (the floor) and with
+  imapclient (the library InboxGuard uses: the floor plus its pure-Python response parser);
 - unchanged poll: wall time, client CPU, IMAP commands sent;
 - poll after 100 new messages arrive.
 Prints a table; asserts nothing.
@@ -153,6 +154,39 @@ def floor(port: int, since: datetime, new: int, count: int) -> dict[str, Any]:
     return _result(first_scan, unchanged, with_new)
 
 
+def imapclient_floor(port: int, since: datetime, new: int, count: int) -> dict[str, Any]:
+    """The same loop through imapclient, the library InboxGuard must use: its response
+    parser is pure Python, so this shows what the library alone costs above imaplib."""
+    client = IMAPClient("127.0.0.1", port, ssl=False)
+    client.login(USER, PASSWORD)
+    items = [f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]", "INTERNALDATE", "FLAGS"]
+    start = time.perf_counter()
+    uidnext = {}
+    for folder in ("INBOX", "Sent"):
+        client.select_folder(folder, readonly=True)
+        uids = client.search(["SINCE", since.date()])
+        for first in range(0, len(uids), 200):
+            client.fetch(uids[first : first + 200], items)
+        uidnext[folder] = max(uids) + 1 if uids else 1
+        client.unselect_folder()
+    first_scan = time.perf_counter() - start
+    cpu, start = time.process_time(), time.perf_counter()
+    for folder in ("INBOX", "Sent"):
+        client.folder_status(folder, ["UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"])
+    unchanged = (time.perf_counter() - start, time.process_time() - cpu, 2)
+    append_new(port, new, count, datetime.now(UTC))
+    start = time.perf_counter()
+    client.select_folder("INBOX", readonly=True)
+    fresh = [u for u in client.search(["UID", f"{uidnext['INBOX']}:*"]) if u >= uidnext["INBOX"]]
+    client.fetch(fresh, items)
+    client.fetch(fresh, ["BODY.PEEK[]<0.65536>"])
+    client.unselect_folder()
+    client.folder_status("Sent", ["UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"])
+    with_new = time.perf_counter() - start
+    client.logout()
+    return _result(first_scan, unchanged, with_new)
+
+
 def inboxguard(port: int, since: datetime, new: int, count: int, workdir: str) -> dict[str, Any]:
     import logging  # noqa: PLC0415
 
@@ -212,6 +246,7 @@ def inboxguard(port: int, since: datetime, new: int, count: int, workdir: str) -
     login = commands["LOGIN"] + commands["CAPABILITY"] + commands["LOGOUT"] + commands["ENABLE"]
     per_poll = sum(commands.values()) - login
     unchanged = (time.perf_counter() - start, time.process_time() - cpu, per_poll)
+    print(json.dumps({"unchanged_poll_commands": dict(commands)}), file=sys.stderr)
     append_new(port, new, count + 1000, datetime.now(UTC))
     start = time.perf_counter()
     cycle()
@@ -235,6 +270,8 @@ def child(args: argparse.Namespace) -> None:
     since = datetime.fromisoformat(args.since)
     if args.child == "floor":
         result = floor(args.port, since, 100, args.count)
+    elif args.child == "imapclient":
+        result = imapclient_floor(args.port, since, 100, args.count)
     else:
         result = inboxguard(args.port, since, 100, args.count, args.workdir)
     print(json.dumps(result))
@@ -244,7 +281,7 @@ def measure(count: int, *, warm_cache: bool) -> dict[str, dict[str, Any]]:
     now = datetime.now(UTC)
     since = now - timedelta(days=30)
     results = {}
-    for side in ("floor", "inboxguard"):
+    for side in ("floor", "imapclient", "inboxguard"):
         # A fresh server and mailbox per side: neither inherits the other's new mail.
         with running("inboxguard-bench-") as server, tempfile.TemporaryDirectory() as work:
             probe = IMAPClient("127.0.0.1", server.port, ssl=False)
@@ -261,6 +298,8 @@ def measure(count: int, *, warm_cache: bool) -> dict[str, dict[str, Any]]:
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             results[side] = json.loads(out.stdout.strip().splitlines()[-1])
+            if out.stderr.strip():
+                print(out.stderr.strip().splitlines()[-1], file=sys.stderr)
     return results
 
 

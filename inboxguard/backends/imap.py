@@ -51,6 +51,10 @@ HEADER_FIELDS = (
 )
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"
 TEXT_BATCH = 50  # messages per FETCH of text prefixes
+
+# Sent and Drafts found per account, for the life of the process: a poll then costs one
+# STATUS per folder and no LIST. Forgotten when a folder is found missing.
+_DISCOVERED: dict[tuple[object, ...], tuple[Folder, ...]] = {}
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 
 
@@ -62,7 +66,7 @@ class ImapBackend:
         self._client: Any = None
         self._password: str | None = None
         self._capabilities: frozenset[str] = frozenset()
-        self._folders: list[Folder] | None = None
+        self._folders: tuple[Folder, ...] | None = None
         self._selected: str | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -98,6 +102,8 @@ class ImapBackend:
 
     def folders(self) -> Sequence[Folder]:
         if self._folders is None:
+            self._folders = _DISCOVERED.get(self._discovery_key)
+        if self._folders is None:
             with self._errors("listing folders"):
                 listing = listed_folders(self._connected().list_folders())
             drafts = find_folder(
@@ -119,8 +125,13 @@ class ImapBackend:
             folders.append(Folder(sent, FolderRole.SENT))
             # No Drafts folder yet: APPEND then fails with a message naming drafts_folder.
             folders.append(Folder(drafts or "Drafts", FolderRole.DRAFTS))
-            self._folders = folders
+            self._folders = _DISCOVERED[self._discovery_key] = tuple(folders)
         return self._folders
+
+    @property
+    def _discovery_key(self) -> tuple[object, ...]:
+        c = self._config
+        return (c.host, c.port, c.username, c.drafts_folder, c.sent_folder, tuple(c.watch))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -134,6 +145,8 @@ class ImapBackend:
     ) -> FolderChanges:
         current = self._status(folder.name)
         if current is None:
+            # Renamed or deleted since it was found: look again on the next connection.
+            _DISCOVERED.pop(self._discovery_key, None)
             if folder.role is FolderRole.DRAFTS:
                 missing = {"missing": True}
                 return FolderChanges(marker=missing, reset=marker is not None and marker != missing)

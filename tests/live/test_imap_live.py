@@ -175,6 +175,27 @@ def test_second_cycle_on_an_unchanged_mailbox_writes_nothing_and_issues_no_fetch
     assert second.commands["FETCH"] == 0
     assert second.commands["EXAMINE"] == 0
     assert second.commands["STATUS"] == 3  # INBOX, Sent, Drafts: one STATUS each
+    assert second.commands["LIST"] == 0  # folders found on the first connection are kept
+    assert set(second.commands) <= {"CAPABILITY", "LOGIN", "ENABLE", "STATUS", "LOGOUT"}
+
+
+def test_a_folder_that_disappears_is_reported_and_folders_are_looked_for_again(
+    mailbox: Mailbox, tmp_path: Path, store: StateStore, now: datetime
+) -> None:
+    mailbox.imap.create_folder("Clients")
+    ctx = Context.build(imap_config(mailbox, tmp_path, watch=["Clients"]))
+    mailbox.client_mail("Clients", now - timedelta(hours=2))
+    cycle(ctx, store, now)
+    mailbox.imap.rename_folder("Clients", "Clients-old")  # the owner reorganises
+    backend = ImapBackend(account_of(ctx.config))
+    (lost,) = run_cycle(ctx, store, [backend], now=now + timedelta(minutes=2))
+    assert not lost.ok and "not found" in (lost.error or "")
+    mailbox.imap.rename_folder("Clients-old", "Clients")
+    recorder = Recorder()
+    backend = ImapBackend(account_of(ctx.config), client_factory=recorder.factory)
+    (found,) = run_cycle(ctx, store, [backend], now=now + timedelta(hours=1))
+    assert found.ok, found.error
+    assert recorder.commands["LIST"] == 1  # the remembered folders were forgotten
 
 
 def test_after_a_draft_is_written_the_mailbox_settles_and_later_cycles_fetch_nothing(
