@@ -377,3 +377,20 @@ def test_a_keyword_the_owner_sets_later_is_picked_up_through_condstore(
     result = cycle(ctx, store, now + timedelta(minutes=2), recorder)
     assert result.states == {"no_reply_needed": 1}
     assert recorder.commands["FETCH"] == 1  # the changed message's FLAGS, nothing else
+
+
+def test_japanese_folder_names_travel_as_modified_utf7(
+    mailbox: Mailbox, tmp_path: Path, store: StateStore, now: datetime
+) -> None:
+    mailbox.imap.create_folder("クライアント")
+    mailbox.imap.create_folder("下書き")
+    ctx = Context.build(
+        imap_config(mailbox, tmp_path, watch=["クライアント"], drafts_folder="下書き")
+    )
+    mailbox.client_mail("クライアント", now - timedelta(hours=20))
+    result = cycle(ctx, store, now)
+    assert result.new_messages == 1 and len(result.drafts_written) == 1
+    (draft,) = mailbox.messages("下書き").values()
+    assert b"\\Draft" in draft[0]
+    raw_names = [name for _, _, name in mailbox.imap.list_folders()]
+    assert "下書き" in raw_names  # imapclient decodes the wire form (&Tgtm+DBN-) back
