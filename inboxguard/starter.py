@@ -35,6 +35,21 @@ watch = ["INBOX"]                      # folders with incoming client mail
 sent_folder = "Sent"
 drafts_folder = "Drafts"
 
+# An IMAP account (Xserver, さくら, Fastmail, Dovecot…). Gmail and Microsoft 365 need OAuth2:
+# auth = "oauth2", oauth_provider = "google" | "microsoft", oauth_client_id = "…", then run
+# `inboxguard auth NAME` once.
+# [[accounts]]
+# name = "mail"
+# kind = "imap"
+# host = "imap.example.jp"
+# port = 993
+# security = "tls"                     # tls | starttls | none (none: loopback hosts only)
+# username = "hanako@example.jp"
+# password_command = "pass show mail/work"   # or password_env / password_credential
+# watch = ["INBOX"]
+# # drafts_folder / sent_folder: found by SPECIAL-USE or usual names; name them here if not
+# # ca_file = "/etc/ssl/private-ca.pem"  # a server whose certificate comes from a private CA
+
 [digest]
 time = "08:00"
 # to = "hanako@example.jp"
