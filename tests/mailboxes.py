@@ -19,6 +19,34 @@ CLIENT = "taro@client.example"
 _counter = itertools.count()
 
 
+def build_message(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    date: datetime,
+    message_id: str | None,
+    body: str = "本文です。\n",
+    in_reply_to: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> EmailMessage:
+    """A plain message as a mail client writes it (In-Reply-To doubles as References)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(date)
+    if message_id is not None:
+        message["Message-ID"] = message_id
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    for name, value in (extra or {}).items():
+        message[name] = value
+    message.set_content(body)
+    return message
+
+
 @dataclass
 class Maildir:
     """A one-maildir-per-folder tree (INBOX/, Sent/, Drafts/) under ``root``."""
@@ -46,19 +74,16 @@ class Maildir:
         extra: dict[str, str] | None = None,
         flags: str = "S",
     ) -> Path:
-        message = EmailMessage()
-        message["From"] = sender
-        message["To"] = to
-        message["Subject"] = subject
-        message["Date"] = format_datetime(date)
-        if message_id is not None:
-            message["Message-ID"] = message_id
-        if in_reply_to:
-            message["In-Reply-To"] = in_reply_to
-            message["References"] = in_reply_to
-        for name, value in (extra or {}).items():
-            message[name] = value
-        message.set_content(body)
+        message = build_message(
+            sender=sender,
+            to=to,
+            subject=subject,
+            date=date,
+            message_id=message_id,
+            body=body,
+            in_reply_to=in_reply_to,
+            extra=extra,
+        )
         return self.add_raw(folder, message.as_bytes(), date, flags=flags)
 
     def add_raw(self, folder: str, raw: bytes, date: datetime, *, flags: str = "S") -> Path:

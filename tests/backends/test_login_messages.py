@@ -9,8 +9,14 @@ from inboxguard.config import ImapAccount
 
 
 def account(host: str) -> ImapAccount:
-    return ImapAccount(
-        name="work", kind="imap", host=host, username="me@example.jp", password_env="PW"
+    return ImapAccount.model_validate(
+        {
+            "name": "work",
+            "kind": "imap",
+            "host": host,
+            "username": "me@example.jp",
+            "password_env": "PW",
+        }
     )
 
 

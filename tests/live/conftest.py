@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,31 @@ from tests.live.dovecot_server import (
 from tests.live.tls import openssl_available
 from tests.oauth_server import FakeGoogle, fake_google
 
-__all__ = ["DOVECOT", "HOST", "PASSWORD", "Dovecot", "Mailbox", "TlsDovecot", "_wait_for_listener"]
+__all__ = [
+    "DOVECOT",
+    "ENV_PASSWORD",
+    "HOST",
+    "PASSWORD",
+    "Dovecot",
+    "Mailbox",
+    "TlsDovecot",
+    "_wait_for_listener",
+]
+
+
+# The live accounts read their password from here (password_env), never from a file.
+ENV_PASSWORD = "INBOXGUARD_LIVE_PASSWORD"
+
+
+@pytest.fixture
+def now() -> datetime:
+    # The server files mail by its own clock (SEARCH SINCE), so cycles run at real time.
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def _password_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_PASSWORD, PASSWORD)
 
 
 def _unavailable(message: str) -> None:

@@ -25,15 +25,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 from imapclient import IMAPClient
 
 from tests.live.tls import Certificates, make_certificates
-from tests.mailboxes import CLIENT, OWNER
+from tests.mailboxes import CLIENT, OWNER, build_message
 
 DOVECOT = "/usr/sbin/dovecot"
 PASSWORD = "Live-s3cret-9f2c"
@@ -159,16 +157,15 @@ class Mailbox:
         in_reply_to: str | None = None,
         flags: tuple[bytes, ...] = (),
     ) -> bytes:
-        message = EmailMessage()
-        message["From"] = sender
-        message["To"] = to
-        message["Subject"] = subject
-        message["Date"] = format_datetime(date)
-        message["Message-ID"] = message_id
-        if in_reply_to:
-            message["In-Reply-To"] = in_reply_to
-            message["References"] = in_reply_to
-        message.set_content(body)
+        message = build_message(
+            sender=sender,
+            to=to,
+            subject=subject,
+            date=date,
+            message_id=message_id,
+            body=body,
+            in_reply_to=in_reply_to,
+        )
         raw = message.as_bytes().replace(b"\n", b"\r\n")
         self.append(folder, raw, when=date, flags=flags)
         return raw

@@ -27,31 +27,15 @@ from inboxguard.config import Config
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.store import StateStore
+from tests.live.conftest import ENV_PASSWORD
 from tests.live.dovecot_server import DOVECOT, PASSWORD, Dovecot, Mailbox, _wait_for_listener
 from tests.live.proxy import TO_CLIENT, TO_SERVER, Cut, CuttingProxy, Rewrite
-from tests.live.test_imap_live import ENV_PASSWORD, Recorder, account_of, imap_config
+from tests.live.test_imap_live import Recorder, account_of, imap_config
 from tests.mailboxes import CLIENT, OWNER
 
 pytestmark = pytest.mark.live
 
 LATER = timedelta(minutes=30)  # past any backoff the failed cycle asked for
-
-
-@pytest.fixture
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
-    yield store
-    store.close()
-
-
-@pytest.fixture(autouse=True)
-def _password_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_PASSWORD, PASSWORD)
 
 
 @pytest.fixture

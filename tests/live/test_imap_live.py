@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from pathlib import Path
@@ -24,12 +23,11 @@ from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.service.evaluation import evaluate_account
 from inboxguard.store import StateStore
-from tests.live.conftest import PASSWORD, Mailbox
+from tests.live.conftest import ENV_PASSWORD, PASSWORD, Mailbox
 from tests.mailboxes import CLIENT, OWNER, config_dict, write_config
 
 pytestmark = pytest.mark.live
 
-ENV_PASSWORD = "INBOXGUARD_LIVE_PASSWORD"
 # Everything a read-only poll and a draft APPEND may send; nothing that changes mail.
 ALLOWED = {
     "CAPABILITY", "LOGIN", "ENABLE", "LIST", "STATUS", "EXAMINE", "SEARCH", "FETCH", "APPEND",
@@ -58,24 +56,6 @@ class Recorder:
 
     def factory(self, *args: Any, **kwargs: Any) -> Any:
         return _RecordingClient(self.commands, *args, **kwargs)
-
-
-@pytest.fixture
-def now() -> datetime:
-    # The server files mail by its own clock (SEARCH SINCE), so the cycle runs at real time.
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
-    yield store
-    store.close()
-
-
-@pytest.fixture(autouse=True)
-def _password_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_PASSWORD, PASSWORD)
 
 
 def imap_settings(mailbox: Mailbox, **account: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -46,18 +46,6 @@ def box(oauth_dovecot: Dovecot) -> Iterator[Mailbox]:
     mailbox = Mailbox(oauth_dovecot, oauth_dovecot.new_user())  # set up with a password
     yield mailbox
     mailbox.close()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass

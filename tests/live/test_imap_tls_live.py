@@ -24,13 +24,12 @@ from inboxguard.errors import BackendError
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
 from inboxguard.store import StateStore
-from tests.live.conftest import PASSWORD, Mailbox, TlsDovecot
+from tests.live.conftest import ENV_PASSWORD, PASSWORD, Mailbox, TlsDovecot
 from tests.live.tls import CERT_NAME, make_certificates
 from tests.mailboxes import config_dict, write_config
 
 pytestmark = pytest.mark.live
 
-ENV_PASSWORD = "INBOXGUARD_LIVE_PASSWORD"
 MODES = ["tls", "starttls"]
 
 
@@ -54,11 +53,6 @@ class Clients:
 
         client._imap._command = recording
         return client
-
-
-@pytest.fixture(autouse=True)
-def _password_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_PASSWORD, PASSWORD)
 
 
 @pytest.fixture

@@ -39,13 +39,6 @@ def ctx(tmp_path: Path, maildir: Maildir) -> Context:
     return Context.build(parse_config(config_dict(maildir.root, tmp_path)))
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
-    yield store
-    store.close()
-
-
 def cycle(ctx: Context, store: StateStore, now: datetime = NOW) -> AccountResult:
     backend = MaildirBackend(maildir_account(ctx.config))
     (result,) = run_cycle(ctx, store, [backend], now=now)

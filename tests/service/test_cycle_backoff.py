@@ -88,13 +88,6 @@ def ctx(tmp_path: Path, maildir: Maildir) -> Context:
     return Context.build(parse_config(config_dict(maildir.root, tmp_path)))
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
-    yield store
-    store.close()
-
-
 def both(
     ctx: Context, store: StateStore, refusing: Refusing, now: datetime
 ) -> tuple[AccountResult, AccountResult]:
