@@ -9,8 +9,8 @@ Three kinds of evidence, strongest first:
 3. For a message with no threading headers at all: the same normalised subject with the same
    other party within 30 days joins the latest such thread.
 
-Thread ids must survive re-evaluation, so the caller passes the ids it handed out before
-(by Message-ID) and a component keeps the id of its earliest member that already had one.
+Thread ids must survive re-evaluation: a component keeps the id of its earliest member that
+already had one (the message's stored ``thread_id``, or ``previous_ids`` when given).
 """
 
 from __future__ import annotations
@@ -100,11 +100,10 @@ def build_threads(
     for message in ordered:
         groups.setdefault(uf.find(message.message_id), []).append(message)
 
-    previous = previous_ids or {}
     threads: list[Thread] = []
     used: set[str] = set()
     for members in groups.values():
-        thread_id = _earlier_id(members, previous, used)
+        thread_id = _earlier_id(members, previous_ids, used)
         if thread_id is None:
             thread_id = new_thread_id(account, members[0].message_id)
         used.add(thread_id)
@@ -114,11 +113,11 @@ def build_threads(
 
 
 def _earlier_id(
-    members: Sequence[TrackedMessage], previous: Mapping[str, str], used: set[str]
+    members: Sequence[TrackedMessage], previous: Mapping[str, str] | None, used: set[str]
 ) -> str | None:
     """The id the earliest member had before, unless another thread kept it already."""
     for member in members:
-        thread_id = previous.get(member.message_id)
+        thread_id = member.thread_id if previous is None else previous.get(member.message_id)
         if thread_id is not None and thread_id not in used:
             return thread_id
     return None

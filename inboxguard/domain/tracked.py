@@ -63,6 +63,9 @@ class TrackedMessage:
     # False until the text was read (or found not to matter): ack_only and promise are then
     # the conservative defaults, "needs an answer" and "no promise".
     text_read: bool = True
+    # The thread id stored for this message by the last evaluation (None before the first):
+    # threading keeps ids stable by reusing it.
+    thread_id: str | None = None
 
     @classmethod
     def from_message(

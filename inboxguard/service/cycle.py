@@ -10,7 +10,7 @@ deleted it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -183,7 +183,7 @@ def _poll_and_act(
         facts = read_facts(ctx, backend, deciding)
         store.apply_text_facts(account, facts)
         threads = with_facts(threads, facts)
-    store.assign_threads(account, {m.message_id: t.id for t in threads for m in t.messages})
+    store.assign_threads(account, threads)
     views = evaluate_account(ctx, store, account, now, threads)
     record_episodes(ctx, store, account, views)
     result.states = Counter(v.status.state.value for v in views)
@@ -253,24 +253,24 @@ def sync_account(
 def record_episodes(
     ctx: Context, store: StateStore, account: str, views: Iterable[ThreadView]
 ) -> None:
-    rows = []
+    store.save_episodes(account, _episode_rows(ctx, account, views))
+
+
+def _episode_rows(ctx: Context, account: str, views: Iterable[ThreadView]) -> Iterator[EpisodeRow]:
     for view in views:
         policy = ctx.policy_for(view.client)
         for episode in view.status.episodes:
-            rows.append(
-                EpisodeRow(
-                    account=account,
-                    thread_id=view.thread.id,
-                    started_at=episode.started_at,
-                    answered_at=episode.answered_at,
-                    due_at=ctx.calendar.add(
-                        episode.started_at, policy.reply_within, business=policy.business
-                    ),
-                    counterpart=view.status.counterpart,
-                    client=view.client.name if view.client else None,
-                )
+            yield EpisodeRow(
+                account=account,
+                thread_id=view.thread.id,
+                started_at=episode.started_at,
+                answered_at=episode.answered_at,
+                due_at=ctx.calendar.add(
+                    episode.started_at, policy.reply_within, business=policy.business
+                ),
+                counterpart=view.status.counterpart,
+                client=view.client.name if view.client else None,
             )
-    store.save_episodes(rows)
 
 
 def owner_draft_in_thread(view: ThreadView, ctx: Context, ours: set[str]) -> TrackedMessage | None:

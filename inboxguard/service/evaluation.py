@@ -53,7 +53,6 @@ def account_threads(ctx: Context, store: StateStore, account: str, now: datetime
         account,
         messages,
         other_party=ctx.identity.other_party,
-        previous_ids=store.thread_ids(account),
     )
 
 

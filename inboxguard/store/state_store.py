@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from inboxguard.domain.message import Address
+from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole, Promise, TextFacts, TrackedMessage
 from inboxguard.errors import ConfigError, InboxGuardError
 from inboxguard.store import schema
@@ -250,9 +252,10 @@ class StateStore:
         query = select(t).where(t.c.account == account)
         if since is not None:
             query = query.where(t.c.date >= since)
+        shared = _Shared()
         with self.engine.connect() as c:
             rows = c.execute(query.order_by(t.c.date, t.c.id))
-            return [_tracked(dict(row._mapping)) for row in rows]
+            return [_tracked(row._mapping, shared) for row in rows]
 
     def prune(self, account: str, *, messages_before: datetime, episodes_before: datetime) -> int:
         """Forget messages that left the look-back window (and old statistics).
@@ -274,33 +277,27 @@ class StateStore:
             )
         return int(removed or 0)
 
-    def thread_ids(self, account: str) -> dict[str, str]:
-        t = schema.messages
-        with self.engine.connect() as c:
-            rows = c.execute(
-                select(t.c.message_id, t.c.thread_id).where(
-                    t.c.account == account, t.c.thread_id.is_not(None)
-                )
-            )
-            return {r[0]: r[1] for r in rows}
+    def assign_threads(self, account: str, threads: Iterable[Thread]) -> None:
+        """Persist each message's thread id where it changed (every row on a first scan).
 
-    def assign_threads(self, account: str, assignment: Mapping[str, str]) -> None:
-        """Persist message → thread ids, touching only rows whose id changed."""
-        current = self.thread_ids(account)
-        changed = {mid: tid for mid, tid in assignment.items() if current.get(mid) != tid}
-        if not changed:
-            return
+        Written in chunks from the threads themselves: no second copy of a large mailbox's
+        message → thread map is held in memory.
+        """
         t = schema.messages
         statement = (
             update(t)
             .where(t.c.account == bindparam("b_account"), t.c.message_id == bindparam("b_mid"))
             .values(thread_id=bindparam("b_thread"))
         )
-        rows = [
-            {"b_account": account, "b_mid": mid, "b_thread": tid} for mid, tid in changed.items()
-        ]
+        changed = (
+            {"b_account": account, "b_mid": m.message_id, "b_thread": thread.id}
+            for thread in threads
+            for m in thread.messages
+            if m.thread_id != thread.id
+        )
         with self.engine.begin() as c:
-            c.execute(statement, rows)  # one executemany: a first scan changes every row
+            while rows := list(islice(changed, _CHUNK)):
+                c.execute(statement, rows)
 
     def thread_account(self, thread_id: str) -> str | None:
         t = schema.messages
@@ -358,33 +355,43 @@ class StateStore:
 
     # -- response episodes (statistics) ---------------------------------------------------
 
-    def save_episodes(self, rows: Sequence[EpisodeRow]) -> None:
+    def save_episodes(self, account: str, rows: Iterable[EpisodeRow]) -> None:
         """Insert new episodes and update changed ones; unchanged ones cost no write.
 
         Every cycle re-derives every episode, and almost all are unchanged: comparing with
-        one read of the stored rows keeps an unchanged poll from rewriting thousands of them.
+        one read of the stored rows keeps an unchanged poll from rewriting thousands of
+        them. New rows are inserted in chunks, so a first scan holds no list of them all.
         """
-        if not rows:
-            return
         t = schema.responses
-        accounts = {row.account for row in rows}
         with self.engine.begin() as c:
             stored = {
-                (r.account, r.thread_id, r.started_at): EpisodeRow(**r._mapping)
-                for r in c.execute(select(t).where(t.c.account.in_(accounts)))
+                (r.thread_id, r.started_at): (r.answered_at, r.due_at, r.counterpart, r.client)
+                for r in c.execute(
+                    select(
+                        t.c.thread_id,
+                        t.c.started_at,
+                        t.c.answered_at,
+                        t.c.due_at,
+                        t.c.counterpart,
+                        t.c.client,
+                    ).where(t.c.account == account)
+                )
             }
-            new = []
+            new: list[dict[str, Any]] = []
             for row in rows:
-                key = (row.account, row.thread_id, row.started_at)
-                current = stored.get(key)
+                current = stored.get((row.thread_id, row.started_at))
+                values = (row.answered_at, row.due_at, row.counterpart, row.client)
                 if current is None:
                     new.append(_asdict(row))
-                elif current != row:
+                    if len(new) >= _CHUNK:
+                        c.execute(insert(t), new)
+                        new = []
+                elif current != values:
                     c.execute(
                         update(t)
                         .where(
                             and_(
-                                t.c.account == row.account,
+                                t.c.account == account,
                                 t.c.thread_id == row.thread_id,
                                 t.c.started_at == row.started_at,
                             )
@@ -453,6 +460,9 @@ class StateStore:
             return [AccountHealth(**row._mapping) for row in rows]
 
 
+_CHUNK = 2000  # rows per executemany: bounded memory, few round trips
+
+
 def _prepare_sqlite_file(path: Path) -> None:
     """Create the database file 0600 (and its directory 0700) before SQLite touches it."""
     path = path.expanduser()
@@ -478,8 +488,46 @@ def _addresses_json(addresses: Iterable[Address]) -> str:
     return json.dumps([[a.name, a.address] for a in addresses], ensure_ascii=False)
 
 
-def _addresses(raw: str) -> tuple[Address, ...]:
-    return tuple(Address(name, address) for name, address in json.loads(raw))
+class _Shared:
+    """One object for each repeated value while loading a mailbox's messages.
+
+    A client writes from the same address, to the same owner, under the same few subjects:
+    100,000 messages hold a few hundred distinct addresses. Sharing them (and the recipient
+    tuples, subjects, account and folder names) keeps the loaded window small in memory.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._addresses: dict[tuple[str, str], Address] = {}
+        self._lists: dict[str, tuple[Address, ...]] = {}
+        self._keywords: dict[str, frozenset[str]] = {}
+
+    def text(self, value: str) -> str:
+        return self._texts.setdefault(value, value)
+
+    def address(self, name: str, address: str) -> Address:
+        key = (name, address)
+        found = self._addresses.get(key)
+        if found is None:
+            found = self._addresses[key] = Address(self.text(name), self.text(address))
+        return found
+
+    def addresses(self, raw: str) -> tuple[Address, ...]:
+        found = self._lists.get(raw)
+        if found is None:
+            found = tuple(self.address(name, address) for name, address in json.loads(raw))
+            self._lists[raw] = found
+        return found
+
+    def keywords(self, raw: str) -> frozenset[str]:
+        found = self._keywords.get(raw)
+        if found is None:
+            found = self._keywords[raw] = frozenset(json.loads(raw))
+        return found
+
+
+def _ids(raw: str) -> tuple[str, ...]:
+    return () if raw == "[]" else tuple(json.loads(raw))
 
 
 def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
@@ -509,27 +557,32 @@ def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
     }
 
 
-def _tracked(row: Mapping[str, Any]) -> TrackedMessage:
+def _tracked(row: Mapping[Any, Any], shared: _Shared) -> TrackedMessage:
     promise = None
     if row["promise_date"] is not None and row["promise_due_at"] is not None:
         promise = Promise(row["promise_phrase"] or "", row["promise_date"], row["promise_due_at"])
+    in_reply_to = _ids(row["in_reply_to_json"])
+    # Most replies name the same parent in both headers: one tuple serves both.
+    same = row["references_json"] == row["in_reply_to_json"]
+    references = in_reply_to if same else _ids(row["references_json"])
     return TrackedMessage(
-        account=row["account"],
-        folder=row["folder"],
+        account=shared.text(row["account"]),
+        folder=shared.text(row["folder"]),
         uid=row["uid"],
         role=FolderRole(row["role"]),
         message_id=row["message_id"],
-        subject=row["subject"],
-        sender=Address(row["sender_name"], row["sender_address"]),
-        to=_addresses(row["to_json"]),
-        cc=_addresses(row["cc_json"]),
+        subject=shared.text(row["subject"]),
+        sender=shared.address(row["sender_name"], row["sender_address"]),
+        to=shared.addresses(row["to_json"]),
+        cc=shared.addresses(row["cc_json"]),
         date=row["date"],
-        in_reply_to=tuple(json.loads(row["in_reply_to_json"])),
-        references=tuple(json.loads(row["references_json"])),
+        in_reply_to=in_reply_to,
+        references=references,
         provider_thread_id=row["provider_thread_id"],
         automated_reason=row["automated_reason"],
         ack_only=bool(row["ack_only"]),
         promise=promise,
-        keywords=frozenset(json.loads(row["keywords_json"])),
+        keywords=shared.keywords(row["keywords_json"]),
         text_read=bool(row["text_read"]),
+        thread_id=shared.text(row["thread_id"]) if row["thread_id"] is not None else None,
     )

@@ -174,12 +174,12 @@ def test_a_version_1_store_migrates_keeping_its_account_health(tmp_path: Path) -
 def test_episodes_are_inserted_then_updated_only_when_they_change(tmp_path: Path) -> None:
     store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
     open_row = EpisodeRow("work", "t1", AT, None, AT, "taro@client.example", None)
-    store.save_episodes([open_row])
-    store.save_episodes([open_row])
+    store.save_episodes("work", [open_row])
+    store.save_episodes("work", [open_row])
     answered = EpisodeRow(
         "work", "t1", AT, datetime(2026, 11, 20, 5, tzinfo=UTC), AT, "taro@client.example", None
     )
-    store.save_episodes([answered])
+    store.save_episodes("work", [answered])
     assert store.episodes(AT) == [answered]
     store.close()
 
