@@ -12,6 +12,7 @@ import codecs
 import unicodedata
 from dataclasses import dataclass, field
 
+from inboxguard.parse.eucjp_ms import ibm_extension
 from inboxguard.parse.iso2022jp import decode_iso2022jp, has_jis_escapes, jis_to_sjis
 
 _CP932_LABELS = frozenset(
@@ -130,7 +131,7 @@ def _decode_jis(data: bytes, where: str, label: str | None) -> Decoded | None:
 
 
 def _decode_euc(data: bytes, where: str) -> Decoded | None:
-    """EUC-JP, reading CP51932/eucJP-ms and JIS X 0213 characters character by character."""
+    """EUC-JP, reading CP51932, eucJP-ms and JIS X 0213 characters character by character."""
     text = _strict(data, "euc_jp")
     if text is not None:
         return Decoded(text)
@@ -152,6 +153,10 @@ def _decode_euc(data: bytes, where: str) -> Decoded | None:
             char = _strict(jis_to_sjis(chunk[0] & 0x7F, chunk[1] & 0x7F), "cp932")
             if char is not None:
                 used.add("CP51932")
+        if char is None and width == 3 and len(chunk) == 3:
+            char = ibm_extension(chunk[1], chunk[2])
+            if char is not None:
+                used.add("eucJP-ms")
         if char is None:
             char = _strict(chunk, "euc_jis_2004")
             if char is not None:

@@ -80,6 +80,51 @@ def q_word(text: str, charset: str = "UTF-8") -> bytes:
     return f"=?{charset}?Q?{encoded}?=".encode()
 
 
+def so_si(text: str) -> bytes:
+    """ISO-2022-JP with half-width katakana shifted out (SO ... SI) instead of ``ESC ( I``."""
+    out = bytearray()
+    run = ""
+    for char in text + "\0":
+        is_kana = "\uff61" <= char <= "\uff9f"
+        if run and (is_kana != ("\uff61" <= run[0] <= "\uff9f") or char == "\0"):
+            if "\uff61" <= run[0] <= "\uff9f":
+                out.extend(b"\x0e" + bytes(b - 0x80 for b in run.encode("cp932")) + b"\x0f")
+            else:
+                out.extend(sjis_to_jis(run.encode("cp932")))
+            run = ""
+        run += char
+    return bytes(out)
+
+
+# eucJP-ms puts the IBM extensions that JIS X 0212 lacks in G3 rows 83-84 (SS3 0x8F first);
+# these four cells are from the eucJP-ms definition.
+EUC_MS_IBM = {
+    "ⅰ": b"\x8f\xf3\xf3",
+    "ⅱ": b"\x8f\xf3\xf4",
+    "﨑": b"\x8f\xf4\xbd",
+    "髙": b"\x8f\xf4\xfb",
+}
+
+
+def euc_ms(text: str) -> bytes:
+    """EUC-JP as eucJP-ms writes it: NEC row 13 at 0xADxx, IBM extensions in G3 rows 83-84."""
+    out = bytearray()
+    for char in text:
+        if char in EUC_MS_IBM:
+            out.extend(EUC_MS_IBM[char])
+            continue
+        try:
+            out.extend(char.encode("euc_jp"))
+        except UnicodeEncodeError:
+            jis_bytes = sjis_to_jis(char.encode("cp932"))  # ESC $ B j1 j2 ESC ( B
+            out.extend(bytes(b | 0x80 for b in jis_bytes[3:5]))
+    return bytes(out)
+
+
+def b_word(data: bytes, charset: str) -> bytes:
+    return f"=?{charset}?B?{base64.b64encode(data).decode()}?=".encode()
+
+
 def crlf(text: str) -> str:
     return text.replace("\n", "\r\n")
 
@@ -676,11 +721,700 @@ def _mime_fixtures() -> None:
     )
 
 
+def _ja_charset_fixtures2() -> None:
+    """More Japanese charsets: every CP50220 extension in every position, all CP932 labels."""
+    circled = "".join(chr(0x2460 + i) for i in range(20))  # ① .. ⑳
+    roman = "".join(chr(0x2160 + i) for i in range(10))  # Ⅰ .. Ⅹ
+    # ①–⑳ in an ISO-2022-JP subject cut every 5 bytes (mid-character), folded.
+    fixture(
+        "ja_iso2022jp_circled_subject",
+        message(
+            [
+                *base_headers(b_words(jis(f"手順{circled}"), "ISO-2022-JP", 5)),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+            ],
+            jis(f"手順は{circled}のとおりです。") + CRLF,
+        ),
+        subject=f"手順{circled}",
+        **{"from": TARO},
+        text_startswith=f"手順は{circled}のとおりです。",
+    )
+    # Ⅰ–Ⅹ in the body, and in the subject as one unsplit encoded-word.
+    fixture(
+        "ja_iso2022jp_roman_numerals",
+        message(
+            [
+                *base_headers(b_word(jis(f"第{roman[2]}期 計画"), "ISO-2022-JP")),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+                ("Content-Transfer-Encoding", b"7bit"),
+            ],
+            jis(f"工程：{roman}\n以上です。") + CRLF,
+        ),
+        subject=f"第{roman[2]}期 計画",
+        **{"from": TARO},
+        text_startswith=f"工程：{roman}\n以上です。",
+    )
+    # ㈱ ㈲ ℡ in the display name, the subject and the body.
+    name = "㈱サンプル商事 ℡窓口"
+    fixture(
+        "ja_iso2022jp_kabu_yu_tel",
+        message(
+            [
+                *base_headers(
+                    b_word(jis("㈲テスト工業様 ℡番号変更"), "ISO-2022-JP"),
+                    sender=b_words(jis(name), "ISO-2022-JP", 8) + b" <info@sample.example>",
+                ),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+            ],
+            jis("㈲テスト工業 御中\n\n㈱サンプル商事の℡番号が変わりました。") + CRLF,
+        ),
+        subject="㈲テスト工業様 ℡番号変更",
+        **{"from": {"name": name, "address": "info@sample.example"}},
+        text_startswith="㈲テスト工業 御中\n\n㈱サンプル商事の℡番号が変わりました。",
+    )
+    # 髙 and 﨑 (IBM extensions, CP932 0xFBFC / 0xFAB1) in name, subject and body.
+    fixture(
+        "ja_iso2022jp_ibm_taka_saki",
+        message(
+            [
+                *base_headers(
+                    b_words(jis("髙﨑様へのご連絡"), "ISO-2022-JP", 6),
+                    sender=b_word(jis("髙﨑一郎"), "ISO-2022-JP") + b" <ichiro@client.example>",
+                ),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+            ],
+            jis("髙﨑です。\n髙島屋の件で﨑山さんに連絡しました。") + CRLF,
+        ),
+        subject="髙﨑様へのご連絡",
+        **{"from": {"name": "髙﨑一郎", "address": "ichiro@client.example"}},
+        text_startswith="髙﨑です。\n髙島屋の件で﨑山さんに連絡しました。",
+    )
+    # Half-width katakana as ESC ( I in subject, display name and body.
+    fixture(
+        "ja_iso2022jp_esc_i_kana",
+        message(
+            [
+                *base_headers(
+                    b_words(jis("ｾﾐﾅｰ ﾃﾞｰﾀ送付"), "ISO-2022-JP", 7),
+                    sender=b_word(jis("ﾔﾏﾀﾞ ﾀﾛｳ"), "ISO-2022-JP") + b" <taro@client.example>",
+                ),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+            ],
+            jis("ｾﾐﾅｰのﾃﾞｰﾀを送付します。\nｶﾀｶﾅ確認") + CRLF,
+        ),
+        subject="ｾﾐﾅｰ ﾃﾞｰﾀ送付",
+        **{"from": {"name": "ﾔﾏﾀﾞ ﾀﾛｳ", "address": "taro@client.example"}},
+        text_startswith="ｾﾐﾅｰのﾃﾞｰﾀを送付します。\nｶﾀｶﾅ確認",
+    )
+    # Half-width katakana as SO/SI (shift-out) in subject, display name and body.
+    fixture(
+        "ja_iso2022jp_so_si_everywhere",
+        message(
+            [
+                *base_headers(
+                    b_word(so_si("ｱﾝｹｰﾄ回答"), "ISO-2022-JP"),
+                    sender=b_word(so_si("ｻﾄｳ 花子"), "ISO-2022-JP") + b" <hanako@client.example>",
+                ),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+            ],
+            so_si("ｱﾝｹｰﾄに回答しました。") + CRLF + so_si("ｺﾒﾝﾄ欄もご覧ください。") + CRLF,
+        ),
+        subject="ｱﾝｹｰﾄ回答",
+        **{"from": {"name": "ｻﾄｳ 花子", "address": "hanako@client.example"}},
+        text_startswith="ｱﾝｹｰﾄに回答しました。\nｺﾒﾝﾄ欄もご覧ください。",
+    )
+    # Every CP932 label: the same CP932 text (NEC and IBM characters) under each.
+    for label, slug in (
+        ("Shift_JIS", "shift_jis"),
+        ("x-sjis", "x_sjis"),
+        ("cp932", "cp932"),
+        ("sjis", "sjis"),
+        ("Windows-31J", "windows_31j"),
+    ):
+        subject = f"{label}: ①髙橋様 ㈱見積"
+        body = "①見積書　②請求書\n髙橋様宛に送付しました。"
+        fixture(
+            f"ja_label_{slug}_cp932_text",
+            message(
+                [
+                    *base_headers(b_word(subject.encode("cp932"), label)),
+                    ("Content-Type", f'text/plain; charset="{label}"'.encode()),
+                    ("Content-Transfer-Encoding", b"8bit"),
+                ],
+                crlf(body + "\n").encode("cp932"),
+            ),
+            subject=subject,
+            **{"from": TARO},
+            text_startswith=body,
+        )
+    # Plain EUC-JP, label and bytes agreeing.
+    fixture(
+        "ja_euc_jp_plain",
+        message(
+            [
+                *base_headers(b_word("会議室の予約".encode("euc_jp"), "EUC-JP")),
+                ("Content-Type", b"text/plain; charset=EUC-JP"),
+                ("Content-Transfer-Encoding", b"8bit"),
+            ],
+            crlf("明日の会議室を予約しました。\n１５時からです。\n").encode("euc_jp"),
+        ),
+        subject="会議室の予約",
+        **{"from": TARO},
+        text_startswith="明日の会議室を予約しました。\n１５時からです。",
+    )
+    # eucJP-ms: NEC row 13 (①, Ⅰ, ㈱, ℡) at 0xADxx, in the subject word and the body, and a
+    # JIS X 0212 kanji (鷗, 0x8FECBF) that eucJP-ms has and CP51932 lacks.
+    fixture(
+        "ja_euc_jp_ms_row13",
+        message(
+            [
+                *base_headers(b_word(euc_ms("①㈱見積 Ⅰ"), "EUC-JP")),
+                ("Content-Type", b"text/plain; charset=euc-jp"),
+                ("Content-Transfer-Encoding", b"8bit"),
+            ],
+            euc_ms("㈱サンプル ℡窓口") + CRLF + euc_ms("Ⅰ期分①を森鷗外様へ送付します。") + CRLF,
+        ),
+        subject="①㈱見積 Ⅰ",
+        **{"from": TARO},
+        text_startswith="㈱サンプル ℡窓口\nⅠ期分①を森鷗外様へ送付します。",
+    )
+    # eucJP-ms IBM extensions (G3 rows 83-84): Python's euc_jis_2004 would read these bytes
+    # as unrelated JIS X 0213 kanji (0x8FF3F3 as U+25E2E instead of ⅰ).
+    fixture(
+        "ja_euc_jp_ms_ibm_extensions",
+        message(
+            [
+                *base_headers(b_word(euc_ms("髙﨑様 ⅰ・ⅱの件"), "EUC-JP")),
+                ("Content-Type", b"text/plain; charset=euc-jp"),
+                ("Content-Transfer-Encoding", b"8bit"),
+            ],
+            euc_ms("髙﨑様") + CRLF + euc_ms("資料ⅰとⅱをお送りします。") + CRLF,
+        ),
+        subject="髙﨑様 ⅰ・ⅱの件",
+        **{"from": TARO},
+        text_startswith="髙﨑様\n資料ⅰとⅱをお送りします。",
+    )
+
+
+def _ja_header_word_fixtures() -> None:
+    """Encoded-words split, folded and mixed; headers and bodies with no charset at all."""
+    # ISO-2022-JP words split every 4 bytes, several on one line (space-separated, no fold).
+    subject = "ご請求金額の訂正について"
+    words = b_words(jis(subject), "ISO-2022-JP", 4).replace(b"\r\n ", b" ")
+    fixture(
+        "ja_iso2022jp_words_one_line",
+        message(
+            [*base_headers(words), ("Content-Type", b"text/plain; charset=ISO-2022-JP")],
+            jis("金額を訂正しました。") + CRLF,
+        ),
+        subject=subject,
+        **{"from": TARO},
+        text_startswith="金額を訂正しました。",
+    )
+    # The same, folded: CRLF + space between words, each word cut mid-character, in the
+    # subject and the display name.
+    subject = "【重要】システムメンテナンスのお知らせ（１２月）"
+    fixture(
+        "ja_iso2022jp_words_folded_mid_char",
+        message(
+            [
+                *base_headers(
+                    b_words(jis(subject), "iso-2022-jp", 11),
+                    sender=b_words(jis("情報システム部 山田"), "iso-2022-jp", 5)
+                    + b"\r\n <it@client.example>",
+                ),
+                ("Content-Type", b"text/plain; charset=iso-2022-jp"),
+            ],
+            jis("メンテナンスを実施します。") + CRLF,
+        ),
+        subject=subject,
+        **{"from": {"name": "情報システム部 山田", "address": "it@client.example"}},
+        text_startswith="メンテナンスを実施します。",
+    )
+    # Adjacent words in different charsets: UTF-8 then ISO-2022-JP then Shift_JIS.
+    fixture(
+        "ja_mixed_charset_adjacent_words",
+        message(
+            [
+                *base_headers(
+                    b_word("Re: 【".encode(), "UTF-8")
+                    + b"\r\n "
+                    + b_word(jis("確認依頼"), "ISO-2022-JP")
+                    + b" "
+                    + b_word("】納期".encode("cp932"), "Shift_JIS")
+                ),
+                ("Content-Type", b"text/plain; charset=UTF-8"),
+            ],
+            "確認しました。\r\n".encode(),
+        ),
+        subject="Re: 【確認依頼】納期",
+        **{"from": TARO},
+        text_startswith="確認しました。",
+    )
+    # No charset anywhere, 8-bit UTF-8 in Subject, From and body (no Content-Type at all).
+    fixture(
+        "ja_no_charset_8bit_utf8",
+        message(
+            base_headers("発注書の送付".encode(), sender="山田太郎 <taro@client.example>".encode()),
+            crlf("発注書を送付します。\nご確認ください。\n").encode(),
+        ),
+        subject="発注書の送付",
+        **{"from": YAMADA_JA},
+        text_startswith="発注書を送付します。\nご確認ください。",
+    )
+    # No charset, raw JIS escapes in the From display name and the body (kana via ESC ( I).
+    fixture(
+        "ja_no_charset_jis_display_name",
+        message(
+            [
+                *base_headers(b"Schedule", sender=jis("山田太郎") + b" <taro@client.example>"),
+                ("Content-Type", b"text/plain"),
+            ],
+            jis("日程の件、ﾃｽﾄは来週です。") + CRLF,
+        ),
+        subject="Schedule",
+        **{"from": YAMADA_JA},
+        text_startswith="日程の件、ﾃｽﾄは来週です。",
+        charset_repairs_nonempty=True,
+    )
+    # No charset, 8-bit Shift_JIS body with IBM and NEC characters and a 0x5C trail byte.
+    fixture(
+        "ja_no_charset_8bit_sjis_body",
+        message(
+            [*base_headers("予定表".encode("cp932")), ("Content-Type", b"text/plain")],
+            crlf("髙橋さん、予定表①を更新しました。\n").encode("cp932"),
+        ),
+        subject="予定表",
+        **{"from": TARO},
+        text_startswith="髙橋さん、予定表①を更新しました。",
+        charset_repairs_nonempty=True,
+    )
+    # 〜 (U+301C) and − (U+2212) as a Mac sends them in UTF-8: shown exactly as sent.
+    text = "受付は9:00〜17:00です。\n気温は−5℃でした。"
+    fixture(
+        "ja_wave_dash_minus_mac_utf8",
+        message(
+            [
+                *base_headers(b_word("営業時間〜ご案内".encode(), "UTF-8")),
+                ("Content-Type", b"text/plain; charset=UTF-8"),
+                ("Content-Transfer-Encoding", b"8bit"),
+            ],
+            crlf(text + "\n").encode(),
+        ),
+        subject="営業時間〜ご案内",
+        **{"from": TARO},
+        text=text,
+        text_startswith=text,
+    )
+    # ～ (U+FF5E) and － (U+FF0D) as Windows sends them (CP932): shown exactly as sent.
+    text = "受付は9:00～17:00です。\n気温は－5℃でした。"
+    fixture(
+        "ja_fullwidth_tilde_minus_cp932",
+        message(
+            [
+                *base_headers(b_word("営業時間～ご案内".encode("cp932"), "Shift_JIS")),
+                ("Content-Type", b"text/plain; charset=Shift_JIS"),
+                ("Content-Transfer-Encoding", b"8bit"),
+            ],
+            crlf(text + "\n").encode("cp932"),
+        ),
+        subject="営業時間～ご案内",
+        **{"from": TARO},
+        text=text,
+        text_startswith=text,
+    )
+    # A utf-7 body and a unicode-1-1-utf-7 subject word.
+    fixture(
+        "ja_utf7_body_and_subject",
+        message(
+            [
+                *base_headers(b_word("会議のお知らせ".encode("utf-7"), "unicode-1-1-utf-7")),
+                ("Content-Type", b"text/plain; charset=utf-7"),
+            ],
+            crlf("会議は3時からです。\n資料を持参してください。\n").encode("utf-7"),
+        ),
+        subject="会議のお知らせ",
+        **{"from": TARO},
+        text_startswith="会議は3時からです。\n資料を持参してください。",
+    )
+    # A misspelled "uft-8" body label.
+    fixture(
+        "ja_misspelled_uft8_body",
+        message(
+            [
+                *base_headers(b_word("ご案内".encode(), "UTF-8")),
+                ("Content-Type", b"text/plain; charset=uft-8"),
+                ("Content-Transfer-Encoding", b"8bit"),
+            ],
+            crlf("セミナーのご案内です。\n").encode(),
+        ),
+        subject="ご案内",
+        **{"from": TARO},
+        text_startswith="セミナーのご案内です。",
+        charset_repairs_nonempty=True,
+    )
+    # An unknown label ("x-unknown") on Shift_JIS bytes, in the subject word and the body.
+    fixture(
+        "ja_unknown_label_sjis_bytes",
+        message(
+            [
+                *base_headers(b_word("請求書の再送".encode("cp932"), "x-unknown")),
+                ("Content-Type", b"text/plain; charset=x-unknown"),
+                ("Content-Transfer-Encoding", b"8bit"),
+            ],
+            crlf("請求書を再送いたします。\n").encode("cp932"),
+        ),
+        subject="請求書の再送",
+        **{"from": TARO},
+        text_startswith="請求書を再送いたします。",
+        charset_repairs_nonempty=True,
+    )
+
+
+def _ja_body_fixtures() -> None:
+    """Japanese bodies: transfer encodings, alternative parts, HTML fallback, TNEF."""
+    # Shift_JIS text in quoted-printable.
+    text = "お世話になっております。\n①見積書を添付しました。"
+    fixture(
+        "ja_quoted_printable_shift_jis",
+        message(
+            [
+                *base_headers(b_word("見積書".encode("cp932"), "Shift_JIS")),
+                ("Content-Type", b"text/plain; charset=Shift_JIS"),
+                ("Content-Transfer-Encoding", b"quoted-printable"),
+            ],
+            binascii.b2a_qp((text + "\n").encode("cp932")).replace(b"\n", CRLF),
+        ),
+        subject="見積書",
+        **{"from": TARO},
+        text_startswith=text,
+    )
+    # ISO-2022-JP text in base64 (some webmail does this).
+    text = "明日の打ち合わせは１０時からです。\n髙橋も同席します。"
+    fixture(
+        "ja_base64_iso2022jp",
+        message(
+            [
+                *base_headers(b_word(jis("打ち合わせ"), "ISO-2022-JP")),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+                ("Content-Transfer-Encoding", b"base64"),
+            ],
+            base64.encodebytes(jis(text) + CRLF).replace(b"\n", CRLF),
+        ),
+        subject="打ち合わせ",
+        **{"from": TARO},
+        text_startswith=text,
+    )
+    # multipart/alternative: text/plain (ISO-2022-JP) is preferred over text/html (UTF-8).
+    plain = "資料を送付します。\nご確認ください。"
+    html = "<html><body><p>HTMLだけの文章です。</p></body></html>"
+    fixture(
+        "ja_alternative_plain_preferred",
+        message(
+            [
+                *base_headers(b_word(jis("資料送付"), "ISO-2022-JP")),
+                ("Content-Type", b'multipart/alternative; boundary="alt-ja"'),
+            ],
+            b"--alt-ja\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n"
+            + jis(plain)
+            + b"\r\n--alt-ja\r\nContent-Type: text/html; charset=UTF-8\r\n"
+            + b"Content-Transfer-Encoding: base64\r\n\r\n"
+            + base64.encodebytes(html.encode()).replace(b"\n", CRLF)
+            + b"--alt-ja--\r\n",
+        ),
+        subject="資料送付",
+        **{"from": TARO},
+        content_type="multipart/alternative",
+        text=plain,
+        text_startswith=plain,
+        text_excludes=["HTMLだけの文章です。"],
+    )
+    # A single text/html part in Shift_JIS, quoted-printable: the HTML is the fallback.
+    html = "<html><body><div>ご注文ありがとうございます。<br>発送は①明日です。</div></body></html>"
+    fixture(
+        "ja_html_only_shift_jis",
+        message(
+            [
+                *base_headers(b_word("ご注文確認".encode("cp932"), "Shift_JIS")),
+                ("Content-Type", b"text/html; charset=Shift_JIS"),
+                ("Content-Transfer-Encoding", b"quoted-printable"),
+            ],
+            binascii.b2a_qp(html.encode("cp932")).replace(b"\n", CRLF) + CRLF,
+        ),
+        subject="ご注文確認",
+        **{"from": TARO},
+        content_type="text/html",
+        text="ご注文ありがとうございます。\n発送は①明日です。",
+        text_startswith="ご注文ありがとうございます。",
+        text_excludes=["<div>", "<br>"],
+    )
+    # Japanese Outlook with TNEF: the winmail.dat attachment is ignored.
+    text = "仕様書を添付します。"
+    fixture(
+        "ja_winmail_dat_ignored",
+        message(
+            [
+                *base_headers(b_word(jis("仕様書"), "iso-2022-jp")),
+                ("X-Mailer", b"Microsoft Outlook 16.0"),
+                ("Content-Type", b'multipart/mixed; boundary="tnef-ja"'),
+            ],
+            b"--tnef-ja\r\nContent-Type: text/plain; charset=iso-2022-jp\r\n\r\n"
+            + jis(text)
+            + b"\r\n--tnef-ja\r\n"
+            + b'Content-Type: application/ms-tnef; name="winmail.dat"\r\n'
+            + b"Content-Transfer-Encoding: base64\r\n"
+            + b'Content-Disposition: attachment; filename="winmail.dat"\r\n\r\n'
+            + base64.encodebytes(b"\x78\x9f\x3e\x22" + jis("添付の中身")).replace(b"\n", CRLF)
+            + b"--tnef-ja--\r\n",
+        ),
+        subject="仕様書",
+        **{"from": TARO},
+        content_type="multipart/mixed",
+        text=text,
+        text_startswith=text,
+        text_excludes=["添付の中身"],
+    )
+
+
+def _automated_fixtures() -> None:
+    """Machine mail from real senders, and the human mail that only looks like it."""
+    # RFC 3834 out-of-office (Gmail vacation responder).
+    fixture(
+        "auto_rfc3834_out_of_office",
+        message(
+            [
+                *base_headers(b"Out of office: Re: Invoice"),
+                ("Auto-Submitted", b"auto-replied"),
+                ("Content-Type", b"text/plain; charset=UTF-8"),
+            ],
+            b"I am out of the office until 30 November.\r\n",
+        ),
+        subject="Out of office: Re: Invoice",
+        **{"from": TARO},
+        text_startswith="I am out of the office until 30 November.",
+        automated=True,
+        automated_reason_contains="Auto-Submitted: auto-replied",
+    )
+    # Exchange OOF: X-Auto-Response-Suppress: All with Auto-Submitted: auto-generated.
+    fixture(
+        "ja_auto_exchange_oof",
+        message(
+            [
+                *base_headers(b_word("自動応答: 納品の件".encode(), "utf-8")),
+                ("Auto-Submitted", b"auto-generated"),
+                ("X-Auto-Response-Suppress", b"All"),
+                ("X-MS-Exchange-Inbox-Rules-Loop", b"taro@client.example"),
+                ("Content-Type", b"text/plain; charset=utf-8"),
+                ("Content-Transfer-Encoding", b"base64"),
+            ],
+            base64.encodebytes("11月30日まで不在にしております。\r\n".encode()).replace(
+                b"\n", CRLF
+            ),
+        ),
+        subject="自動応答: 納品の件",
+        **{"from": TARO},
+        text_startswith="11月30日まで不在にしております。",
+        automated=True,
+        automated_reason_contains="Auto-Submitted: auto-generated",
+    )
+    # A Japanese webmail auto-reply: no header at all, only the 「不在通知」 subject.
+    fixture(
+        "ja_auto_fuzai_tsuchi_subject_only",
+        message(
+            [
+                *base_headers(b_word(jis("不在通知：Re: 打ち合わせ"), "ISO-2022-JP")),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+            ],
+            jis("ただいま出張中のため、返信が遅れます。") + CRLF,
+        ),
+        subject="不在通知：Re: 打ち合わせ",
+        **{"from": TARO},
+        text_startswith="ただいま出張中のため、返信が遅れます。",
+        automated=True,
+        automated_reason_contains="weak signal",
+    )
+    # A person using Outlook: X-Auto-Response-Suppress: All alone says nothing.
+    fixture(
+        "ja_human_x_auto_response_suppress_only",
+        message(
+            [
+                *base_headers(b_word(jis("RE: 見積のご相談"), "iso-2022-jp")),
+                ("X-Auto-Response-Suppress", b"All"),
+                ("Thread-Topic", b_word(jis("見積のご相談"), "iso-2022-jp")),
+                ("Content-Type", b"text/plain; charset=iso-2022-jp"),
+            ],
+            jis("佐藤様\n\nお見積りの件、承知しました。") + CRLF,
+        ),
+        subject="RE: 見積のご相談",
+        **{"from": TARO},
+        text_startswith="佐藤様\n\nお見積りの件、承知しました。",
+        automated=False,
+    )
+    # A Postfix bounce in English: multipart/report from MAILER-DAEMON.
+    fixture(
+        "auto_dsn_english_postfix",
+        message(
+            [
+                ("Return-Path", b"<>"),
+                *base_headers(
+                    b"Undelivered Mail Returned to Sender",
+                    sender=b"MAILER-DAEMON@mail.example.jp (Mail Delivery System)",
+                    message_id="<dsn-1@mail.example.jp>",
+                ),
+                (
+                    "Content-Type",
+                    b'multipart/report; report-type=delivery-status;\r\n boundary="dsn-en"',
+                ),
+            ],
+            b"--dsn-en\r\nContent-Description: Notification\r\n"
+            b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+            b"This is the mail system at host mail.example.jp.\r\n\r\n"
+            b"I'm sorry to have to inform you that your message could not\r\n"
+            b"be delivered to one or more recipients.\r\n"
+            b"--dsn-en\r\nContent-Type: message/delivery-status\r\n\r\n"
+            b"Reporting-MTA: dns; mail.example.jp\r\n\r\n"
+            b"Final-Recipient: rfc822; nobody@example.jp\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+            b"--dsn-en--\r\n",
+        ),
+        subject="Undelivered Mail Returned to Sender",
+        # Addresses compare lower-cased (as in iso2022jp_nec_extensions).
+        **{"from": {"name": "Mail Delivery System", "address": "mailer-daemon@mail.example.jp"}},
+        content_type="multipart/report",
+        text_startswith="This is the mail system at host mail.example.jp.",
+        automated=True,
+        automated_reason_contains="multipart/report",
+    )
+    # An Exchange non-delivery report in Japanese from postmaster.
+    fixture(
+        "ja_auto_dsn_japanese_exchange",
+        message(
+            [
+                *base_headers(
+                    b_word("配信不能: 見積書の送付".encode(), "utf-8"),
+                    sender=b"postmaster@client.example",
+                    message_id="<dsn-2@client.example>",
+                ),
+                (
+                    "Content-Type",
+                    b'multipart/report; report-type=delivery-status; boundary="dsn-ja"',
+                ),
+            ],
+            b"--dsn-ja\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n"
+            + base64.encodebytes(
+                "次の受信者またはグループへの配信に失敗しました:\r\n\r\nnobody@example.jp\r\n".encode()
+            ).replace(b"\n", CRLF)
+            + b"--dsn-ja\r\nContent-Type: message/delivery-status\r\n\r\n"
+            b"Reporting-MTA: dns;client.example\r\n\r\n"
+            b"Final-Recipient: rfc822;nobody@example.jp\r\nAction: failed\r\nStatus: 5.1.10\r\n"
+            b"--dsn-ja--\r\n",
+        ),
+        subject="配信不能: 見積書の送付",
+        **{"from": {"name": "", "address": "postmaster@client.example"}},
+        content_type="multipart/report",
+        text_startswith="次の受信者またはグループへの配信に失敗しました:",
+        automated=True,
+        automated_reason_contains="multipart/report",
+    )
+    # Mailing-list mail (List-Id, Mailman-style subject tag).
+    fixture(
+        "ja_auto_list_mail",
+        message(
+            [
+                *base_headers(b_word(jis("[dev-ml:0123] 勉強会のお知らせ"), "ISO-2022-JP")),
+                ("List-Id", b"<dev-ml.example.jp>"),
+                ("List-Post", b"<mailto:dev-ml@example.jp>"),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+            ],
+            jis("来週、勉強会を開催します。") + CRLF,
+        ),
+        subject="[dev-ml:0123] 勉強会のお知らせ",
+        **{"from": TARO},
+        text_startswith="来週、勉強会を開催します。",
+        automated=True,
+        automated_reason_contains="List-Id",
+    )
+
+
+def _ja_threading_fixtures() -> None:
+    """Replies from Japanese mailers: calendar-only invitations and threading headers."""
+    # A calendar invitation that is text/calendar only: no text.
+    fixture(
+        "ja_calendar_invitation_only",
+        message(
+            [
+                *base_headers(b_word("招待: 定例会議".encode(), "UTF-8")),
+                ("Content-Type", b'text/calendar; method=REQUEST; charset="utf-8"'),
+                ("Content-Transfer-Encoding", b"8bit"),
+            ],
+            crlf(
+                "BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nSUMMARY:定例会議\n"
+                "END:VEVENT\nEND:VCALENDAR\n"
+            ).encode(),
+        ),
+        subject="招待: 定例会議",
+        **{"from": TARO},
+        content_type="text/calendar",
+        text="",
+        text_startswith="",
+    )
+    # Outlook reply in Japanese: Thread-Index and In-Reply-To, no References.
+    # Thread-Index: 22 bytes (FILETIME prefix + GUID), base64 as Outlook writes it.
+    thread_index = base64.b64encode(b"\x01\xd9\xd1\x01" + bytes(range(18))).decode()
+    fixture(
+        "ja_outlook_reply_thread_index",
+        message(
+            [
+                *base_headers(b_word(jis("RE: 契約書の件"), "iso-2022-jp")),
+                ("In-Reply-To", b"<contract-1@example.jp>"),
+                ("Thread-Topic", b_word(jis("契約書の件"), "iso-2022-jp")),
+                ("Thread-Index", thread_index.encode()),
+                ("X-Mailer", b"Microsoft Outlook 16.0"),
+                ("Content-Type", b"text/plain; charset=iso-2022-jp"),
+            ],
+            jis("契約書を確認しました。\n押印して返送します。") + CRLF,
+        ),
+        subject="RE: 契約書の件",
+        **{"from": TARO},
+        in_reply_to=["<contract-1@example.jp>"],
+        references=[],
+        thread_index=thread_index,
+        text_startswith="契約書を確認しました。\n押印して返送します。",
+        automated=False,
+    )
+    # Thunderbird reply: a folded References chain and In-Reply-To, Japanese subject.
+    fixture(
+        "ja_thunderbird_references_chain",
+        message(
+            [
+                *base_headers(b_word("Re: Re: 打ち合わせ日程".encode(), "UTF-8")),
+                ("In-Reply-To", b"<m2@example.jp>"),
+                ("References", b"<m0@example.jp>\r\n <m1@example.jp>\r\n <m2@example.jp>"),
+                ("User-Agent", b"Mozilla Thunderbird"),
+                ("Content-Type", b"text/plain; charset=UTF-8; format=flowed"),
+                ("Content-Transfer-Encoding", b"8bit"),
+            ],
+            crlf("木曜でお願いします。\n").encode(),
+        ),
+        subject="Re: Re: 打ち合わせ日程",
+        **{"from": TARO},
+        in_reply_to=["<m2@example.jp>"],
+        references=["<m0@example.jp>", "<m1@example.jp>", "<m2@example.jp>"],
+        text_startswith="木曜でお願いします。",
+        automated=False,
+    )
+
+
 def build() -> None:
     _charset_fixtures()
     _reply_fixtures()
     _header_fixtures()
     _mime_fixtures()
+    _ja_charset_fixtures2()
+    _ja_header_word_fixtures()
+    _ja_body_fixtures()
+    _automated_fixtures()
+    _ja_threading_fixtures()
 
 
 def main() -> None:

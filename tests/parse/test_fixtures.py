@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from inboxguard.domain.automation import automated_reason
 from inboxguard.domain.message import Address, Message
 from inboxguard.domain.normalise import normalise_for_matching
 from inboxguard.parse import parse_message
+from inboxguard.rules import load_rules
 
 from .fixtures import fixture_paths
 
 PATHS = fixture_paths()
+AUTOMATION = load_rules(None).automation
 
 
 def _expected(path: Path) -> dict[str, Any]:
@@ -26,10 +30,22 @@ def _address(value: dict[str, str]) -> Address:
     return Address(name=value["name"], address=value["address"])
 
 
-def test_there_are_at_least_twenty_fixture_pairs() -> None:
-    assert len(PATHS) >= 20
+# Kana (full- and half-width) or kanji: a fixture whose expected subject, sender name or
+# text contains one is a Japanese message.
+_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+
+
+def _is_japanese(expected: dict[str, Any]) -> bool:
+    values = (expected["subject"], expected["from"]["name"], expected["text_startswith"])
+    return any(_JAPANESE.search(value) for value in values)
+
+
+def test_there_are_at_least_sixty_fixture_pairs_thirty_japanese() -> None:
+    """Issue 4: at least 60 pairs, at least 30 of them Japanese."""
+    assert len(PATHS) >= 60
     for path in PATHS:
         assert path.with_suffix(".json").exists(), path.name
+    assert sum(_is_japanese(_expected(path)) for path in PATHS) >= 30
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[path.stem for path in PATHS])
@@ -69,6 +85,17 @@ def _check_optional(message: Message, expected: dict[str, Any]) -> None:
         assert normalise_for_matching(message.subject) == expected["subject_normalised"]
     if "charset_repairs_nonempty" in expected:
         assert bool(message.charset_repairs) is expected["charset_repairs_nonempty"]
+    _check_automation(message, expected)
+
+
+def _check_automation(message: Message, expected: dict[str, Any]) -> None:
+    """``automated`` (bool) and ``automated_reason_contains``, judged by the shipped rules."""
+    reason = automated_reason(message, AUTOMATION)
+    if "automated" in expected:
+        assert (reason is not None) is expected["automated"], reason
+    if "automated_reason_contains" in expected:
+        assert reason is not None
+        assert expected["automated_reason_contains"] in reason, reason
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[path.stem for path in PATHS])
