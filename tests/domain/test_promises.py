@@ -55,6 +55,14 @@ def test_a_january_date_written_in_december_is_next_year() -> None:
     assert promise.date == date(2027, 1, 10)
 
 
+def test_a_time_alone_is_today_while_still_ahead() -> None:
+    promise = earliest_promise("15時までにお送りします", SENT, JP_CALENDAR)
+
+    assert promise is not None
+    assert promise.due_at == jst(2026, 11, 20, 15)
+    assert find_promises("15時までにお送りします", jst(2026, 11, 20, 16), JP_CALENDAR) == []
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -62,7 +70,6 @@ def test_a_january_date_written_in_december_is_next_year() -> None:
         "11月25日に納品しました",  # a date, but not a deadline
         "25日に打ち合わせをお願いします",
         "By the way, the file is attached.",
-        "15時までにお送りします",  # a time without a date is not handled yet
         "11月19日までに回答いたします",  # already past
         "I sent it by Nov 19.",
         "",
