@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from inboxguard.domain.automation import AutomationRules, automated_reason
+from inboxguard.domain.incidents import incident_for
 from inboxguard.domain.message import Address
 from inboxguard.domain.promises import find_promises
 from inboxguard.domain.tracked import FolderRole, TrackedMessage
 from inboxguard.parse import parse_message
+from inboxguard.rules import load_rules
 from inboxguard.service.context import Context
 
 
@@ -31,6 +33,9 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
         date=date,
         automated_reason=reason,
     )
+    # Without a configuration the shipped rules still say how the message would score.
+    incident_rules = ctx.rules.incident if ctx is not None else load_rules(None).incident
+    incident = incident_for(message, reason, incident_rules)
     if ctx is not None:
         counterpart_reason = ctx.identity.counterpart_reason(tracked)
         ack = ctx.rules.acknowledgements.is_acknowledgement(message.text)
@@ -61,7 +66,6 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
         "text": message.text,
         "charset_repairs": list(message.charset_repairs),
         "defects": list(message.defects),
-        # Incident scoring arrives with the incidents issue (rules/incident.toml).
-        "incident": None,
+        "incident": {"score": incident.score, "keywords": list(incident.keywords)},
         "promises": promises,
     }

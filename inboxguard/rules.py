@@ -17,6 +17,7 @@ from inboxguard.domain.automation import AutomationRules
 from inboxguard.domain.clients import ClientDirectory, ClientRule
 from inboxguard.domain.durations import parse_duration
 from inboxguard.domain.identity import SenderMatcher
+from inboxguard.domain.incidents import IncidentRules
 from inboxguard.errors import ConfigError
 from inboxguard.resources import shipped_dir
 
@@ -26,6 +27,7 @@ class RuleSet:
     acknowledgements: AcknowledgementRules
     automation: AutomationRules
     clients: ClientDirectory
+    incident: IncidentRules
 
 
 def load_rules(rules_dir: Path | None) -> RuleSet:
@@ -33,6 +35,7 @@ def load_rules(rules_dir: Path | None) -> RuleSet:
         acknowledgements=_acknowledgements(_read("acknowledgements.toml", rules_dir)),
         automation=_automation(_read("automated.toml", rules_dir)),
         clients=_clients(_read("clients.toml", rules_dir)),
+        incident=_incident(_read("incident.toml", rules_dir)),
     )
 
 
@@ -68,6 +71,14 @@ class _File:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise self.error(key, "expected a non-negative integer")
         return value
+
+    def positive_number(self, key: str, table: dict[str, Any], name: str) -> float:
+        value = table.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise self.error(key, "expected a positive number")
+        if value == float("inf"):
+            raise self.error(key, "expected a finite number")
+        return float(value)
 
     def patterns(self, key: str) -> tuple[str, ...]:
         values = self.strings(key)
@@ -109,6 +120,39 @@ def _automation(file: _File) -> AutomationRules:
     return AutomationRules(
         sender_local_parts=tuple(s.lower() for s in file.strings("sender_local_parts")),
         auto_reply_subjects=file.patterns("auto_reply_subjects"),
+    )
+
+
+_INCIDENT_LANGUAGES = {"ja", "en"}
+
+
+def _incident(file: _File) -> IncidentRules:
+    file.only_keys(file.data, {"threshold", "subject_weight", "keywords", "exclude"})
+    for key in ("threshold", "subject_weight"):
+        if key not in file.data:
+            raise file.error(key, "required, a positive number")
+    threshold = file.positive_number("threshold", file.data, "threshold")
+    subject_weight = file.positive_number("subject_weight", file.data, "subject_weight")
+    tables = file.data.get("keywords")
+    if not isinstance(tables, dict):
+        raise file.error("keywords", "expected [keywords.ja] / [keywords.en] tables")
+    file.only_keys(tables, _INCIDENT_LANGUAGES, "keywords.")
+    keywords: dict[str, float] = {}
+    for language, table in tables.items():
+        if not isinstance(table, dict):
+            raise file.error(f"keywords.{language}", "expected a table of keyword = weight")
+        for word in table:
+            key = f'keywords.{language}."{word}"'
+            if not word.strip():
+                raise file.error(key, "empty keyword")
+            keywords[word] = file.positive_number(key, table, word)
+    if not keywords:
+        raise file.error("keywords", "needs at least one keyword")
+    return IncidentRules(
+        keywords=keywords,
+        exclude=file.strings("exclude"),
+        threshold=threshold,
+        subject_weight=subject_weight,
     )
 
 

@@ -217,6 +217,34 @@ def test_explain_json_has_the_spec_fields(config: Path, tmp_path: Path) -> None:
     assert data["automated"] is False and data["automated_reason"] is None
     assert "quoted" not in data["text"]
     assert data["promises"] == [{"phrase": "11月25日(水)までに", "date": "2026-11-25"}]
+    assert data["incident"] == {"score": 0.0, "keywords": []}
+
+
+def test_explain_shows_the_incident_score_and_keywords(config: Path, tmp_path: Path) -> None:
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(
+        f"From: {CLIENT}\nTo: {OWNER}\nSubject: Site down\nMessage-ID: <i1@client.example>\n"
+        "Date: Fri, 20 Nov 2026 10:00:00 +0900\n\n"
+        "The checkout page shows an error.\n> quoted: outage, data loss\n".encode()
+    )
+    data = json.loads(invoke(config, "explain", str(eml), "--json").stdout)
+    assert data["incident"] == {"score": 10.0, "keywords": ["site down", "error"]}
+
+
+def test_a_bad_incident_rule_file_is_one_line_and_exit_2(mail: Maildir, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "incident.toml").write_text(
+        'threshold = 4\nsubject_weight = 2\n[keywords.ja]\n"障害" = -3\n', encoding="utf-8"
+    )
+    data = {**config_dict(mail.root, tmp_path), "rules_dir": str(rules)}
+    config = write_config(tmp_path / "config.toml", data)
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(f"From: {CLIENT}\nSubject: x\n\nhello\n".encode())
+    result = invoke(config, "explain", str(eml))
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert 'incident.toml: keywords.ja."障害": expected a positive number' in result.stderr
 
 
 def test_init_writes_a_valid_starter_and_refuses_to_overwrite(tmp_path: Path) -> None:
