@@ -18,9 +18,7 @@ from inboxguard.domain.threading import thread_index_root
 from inboxguard.domain.tracked import TrackedMessage
 from inboxguard.parse import parse_message
 from inboxguard.service.context import Context
-from inboxguard.service.text_facts import TEXT_PREFIX_BYTES, needs_no_text
-
-__all__ = ["TEXT_PREFIX_BYTES", "ingest_batch"]
+from inboxguard.service.text_facts import needs_no_text
 
 log = structlog.get_logger(__name__)
 

@@ -226,9 +226,9 @@ class StateStore:
             )
             .values(
                 ack_only=bindparam("b_ack"),
-                promise_phrase=bindparam("b_phrase"),
-                promise_date=bindparam("b_date"),
-                promise_due_at=bindparam("b_due"),
+                promise_phrase=bindparam("b_promise_phrase"),
+                promise_date=bindparam("b_promise_date"),
+                promise_due_at=bindparam("b_promise_due_at"),
                 text_read=True,
             )
         )
@@ -238,9 +238,7 @@ class StateStore:
                 "b_folder": fact.folder,
                 "b_uid": fact.uid,
                 "b_ack": fact.ack_only,
-                "b_phrase": fact.promise.phrase if fact.promise else None,
-                "b_date": fact.promise.date if fact.promise else None,
-                "b_due": fact.promise.due_at if fact.promise else None,
+                **{f"b_{k}": v for k, v in _promise_columns(fact.promise).items()},
             }
             for fact in facts
         ]
@@ -530,6 +528,15 @@ def _ids(raw: str) -> tuple[str, ...]:
     return () if raw == "[]" else tuple(json.loads(raw))
 
 
+def _promise_columns(promise: Promise | None) -> dict[str, Any]:
+    """A promise as the three message columns that hold it (all None without one)."""
+    return {
+        "promise_phrase": promise.phrase if promise else None,
+        "promise_date": promise.date if promise else None,
+        "promise_due_at": promise.due_at if promise else None,
+    }
+
+
 def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
     return {
         "account": m.account,
@@ -548,9 +555,7 @@ def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
         "provider_thread_id": m.provider_thread_id,
         "automated_reason": m.automated_reason,
         "ack_only": m.ack_only,
-        "promise_phrase": m.promise.phrase if m.promise else None,
-        "promise_date": m.promise.date if m.promise else None,
-        "promise_due_at": m.promise.due_at if m.promise else None,
+        **_promise_columns(m.promise),
         "keywords_json": json.dumps(sorted(m.keywords)),
         "seen_at": seen_at,
         "text_read": m.text_read,
