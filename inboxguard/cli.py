@@ -31,15 +31,17 @@ from inboxguard.config import (
     load_config,
     state_url,
 )
-from inboxguard.errors import ConfigError, InboxGuardError, UnknownThreadError
+from inboxguard.domain.incident_protocol import Stage
+from inboxguard.errors import ConfigError, InboxGuardError
 from inboxguard.explain import explain_message
 from inboxguard.log_setup import configure_logging
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.service.evaluation import EvaluationCache, evaluate_account
+from inboxguard.service.marking import ACTIONS, apply_mark
 from inboxguard.service.status_view import health_lines, status_json, status_table
 from inboxguard.starter import STARTER_CONFIG
-from inboxguard.store import Mark, StateStore
+from inboxguard.store import StateStore
 
 ENV_NOW = "INBOXGUARD_NOW"
 P = ParamSpec("P")
@@ -298,9 +300,9 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
                         err=True,
                     )
         views = [v for a in ctx.config.accounts for v in evaluate_account(ctx, store, a.name, now)]
-        views.sort(key=lambda v: v.sort_key())
+        views.sort(key=lambda v: v.sort_key(now))
         if not show_all:
-            views = [v for v in views if v.status.state.needs_attention]
+            views = [v for v in views if v.needs_attention]
         if as_json:
             click.echo(
                 json.dumps(
@@ -319,20 +321,24 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
 
 @main.command()
 @click.argument("thread_id")
-@click.argument("action", type=click.Choice(["no-reply", "reopen"]))
+@click.argument("action", type=click.Choice(ACTIONS))
+@click.argument("stage", required=False, type=click.Choice([s.value for s in Stage]))
 @pass_app
 @handle_errors
-def mark(app: App, thread_id: str, action: str) -> None:
-    """Mark a thread: no-reply (needs no answer) or reopen (undo that)."""
+def mark(app: App, thread_id: str, action: str, stage: str | None) -> None:
+    """Mark a thread.
+
+    \b
+    no-reply            needs no answer
+    reopen              undo no-reply
+    incident            open an incident (the 24h / 72h / 1-week reports)
+    dismiss             a false alarm: close the open incident
+    stage-done STAGE    a report was made another way: first_report, root_cause, remediation
+    """
     ctx = app.context()
     with open_store(ctx.config) as store:
-        account = store.thread_account(thread_id)
-        if account is None:
-            raise UnknownThreadError(thread_id)
-        store.add_mark(
-            Mark(account=account, thread_id=thread_id, action=action, stage=None, at=current_time())
-        )
-    click.echo(f"{thread_id}: marked {action}")
+        outcome = apply_mark(ctx, store, thread_id, action, stage, now=current_time())
+    click.echo(outcome.message)
 
 
 @main.command("auth")

@@ -2,7 +2,9 @@
 
 Everything is dated relative to ``now`` so the demo tells the same story whenever it runs:
 a Japanese client mail due in 3 hours, one overdue, one answered, one answered with a promised
-date, an acknowledgement-only reply, a newsletter and an out-of-office reply (both ignored).
+date, an acknowledgement-only reply, an incident report from a client whose checkout
+fails (which gets a first-report skeleton instead of a holding reply), a newsletter and an
+out-of-office reply (both ignored).
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def _mails(now: datetime, promised: str) -> list[_Mail]:
     suzuki = ("鈴木 一郎", "suzuki@kobayashi-shoten.jp")
     tanaka = ("田中 美咲", "tanaka@tanaka-design.jp")
     emma = ("Emma Clark", "emma@northwind.example")
-    ids = {k: make_msgid(k, domain="demo.example") for k in ("lp", "speed", "logo", "logo-re", "draft", "draft-re", "mtg", "mtg-re", "news", "ooo")}  # fmt: skip
+    ito = ("伊藤 誠", "ito@ito-store.example")
+    ids = {k: make_msgid(k, domain="demo.example") for k in ("lp", "speed", "logo", "logo-re", "draft", "draft-re", "mtg", "mtg-re", "pay", "news", "ooo")}  # fmt: skip
     h = timedelta(hours=1)
     return [
         _Mail("INBOX", yamada, OWNER, "【ご相談】LP改修のお見積りについて",
@@ -93,6 +96,10 @@ def _mails(now: datetime, promised: str) -> list[_Mail]:
               "山田様\n\n来週の打ち合わせですが、火曜14時はいかがでしょうか。\n", 26 * h, ids["mtg"]),
         _Mail("INBOX", yamada, OWNER, "Re: 打ち合わせ日程のご提案",
               "佐藤様\n\n承知しました。\nよろしくお願いいたします。\n\n山田\n", 20 * h, ids["mtg-re"], ids["mtg"]),
+        _Mail("INBOX", ito, OWNER, "【至急】ECサイトで決済エラーが発生しています",
+              "佐藤様\n\nお世話になっております。伊藤ストアの伊藤です。\n"
+              "先ほどから、購入手続きの最後でエラーが表示され、お客様が決済できない状態です。\n"
+              "至急ご確認いただけますでしょうか。\n\n伊藤\n", 3 * h, ids["pay"]),
         _Mail("INBOX", ("Webデザインニュース", "news@webdesign-news.example"), OWNER,
               "週刊Webデザインニュース 第128号", "今週の特集：CSSの新機能\n", 5 * h, ids["news"],
               extra=(("List-Unsubscribe", "<mailto:unsubscribe@webdesign-news.example>"), ("Precedence", "bulk"))),
@@ -161,7 +168,8 @@ def _run(console: Console, base: Path, now: datetime) -> None:
         ctx.calendar.local(now - timedelta(hours=30)).date(), 3
     )
     build_sample_maildir(mail_root, now, format_promise_date(promised_day, "ja"))
-    console.print(f"Sample mailbox: [bold]{mail_root}[/] (10 messages: INBOX, Sent)")
+    count = len(_mails(now, ""))
+    console.print(f"Sample mailbox: [bold]{mail_root}[/] ({count} messages: INBOX, Sent)")
 
     store = StateStore.open(config.state.url or "")
     try:
@@ -170,20 +178,27 @@ def _run(console: Console, base: Path, now: datetime) -> None:
     finally:
         store.close()
     result = results[0]
+    holding = sum(1 for d in result.drafts_written if d.purpose == "holding")
+    reports = len(result.drafts_written) - holding
     console.print(
         f"One cycle: {result.new_messages} messages read, {len(views)} threads tracked "
         f"(the newsletter and the out-of-office reply start no clock), "
-        f"{len(result.drafts_written)} holding draft(s) written.\n"
+        f"{holding} holding draft(s) and {reports} incident report draft(s) written.\n"
     )
     console.print(status_table(views, now=now, calendar=ctx.calendar, language="ja"))
     drafts = sorted((mail_root / "Drafts" / "cur").iterdir())
     console.print(f"\nDrafts written into [bold]{mail_root / 'Drafts'}[/] (flag D): {len(drafts)}")
-    if drafts:
-        draft = BytesParser(policy=default_policy).parsebytes(drafts[0].read_bytes())
+    shown: set[str] = set()
+    for path in drafts:
+        draft = BytesParser(policy=default_policy).parsebytes(path.read_bytes())
+        purpose = str(draft["X-InboxGuard-Purpose"])
+        if purpose in shown:
+            continue  # one of each kind is enough to read
+        shown.add(purpose)
         header_lines = "\n".join(
             f"{name}: {draft[name]}"
             for name in ("From", "To", "Subject", "In-Reply-To", "Message-ID")
         )
         body = draft.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else ""
-        console.print(Panel(Text(f"{header_lines}\n\n{text}"), title=drafts[0].name, expand=False))
+        console.print(Panel(Text(f"{header_lines}\n\n{text}"), title=purpose, expand=False))

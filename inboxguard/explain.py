@@ -34,8 +34,10 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
         automated_reason=reason,
     )
     # Without a configuration the shipped rules still say how the message would score.
-    incident_rules = ctx.rules.incident if ctx is not None else load_rules(None).incident
-    incident = incident_for(message, reason, incident_rules)
+    rules_in_force = ctx.rules if ctx is not None else load_rules(None)
+    incident = incident_for(message, reason, rules_in_force.incident)
+    # Were this message mine in an open incident's thread: the reports it would complete.
+    report_stages = sorted(rules_in_force.reports.stages_in(message.text))
     if ctx is not None:
         counterpart_reason = ctx.identity.counterpart_reason(tracked)
         ack = ctx.rules.acknowledgements.is_acknowledgement(message.text)
@@ -67,5 +69,6 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
         "charset_repairs": list(message.charset_repairs),
         "defects": list(message.defects),
         "incident": {"score": incident.score, "keywords": list(incident.keywords)},
+        "report_stages": report_stages,
         "promises": promises,
     }

@@ -17,6 +17,7 @@ from inboxguard.domain.automation import AutomationRules
 from inboxguard.domain.clients import ClientDirectory, ClientRule
 from inboxguard.domain.durations import parse_duration
 from inboxguard.domain.identity import SenderMatcher
+from inboxguard.domain.incident_protocol import ReportRules
 from inboxguard.domain.incidents import IncidentRules
 from inboxguard.errors import ConfigError
 from inboxguard.resources import shipped_dir
@@ -28,14 +29,20 @@ class RuleSet:
     automation: AutomationRules
     clients: ClientDirectory
     incident: IncidentRules
+    reports: ReportRules
 
 
 def load_rules(rules_dir: Path | None) -> RuleSet:
+    incident = _read("incident.toml", rules_dir)
+    # An owner's copy of incident.toml made before [reports] existed keeps working: the
+    # shipped markers apply until the copy has its own table.
+    reports = incident if "reports" in incident.data else _read("incident.toml", None)
     return RuleSet(
         acknowledgements=_acknowledgements(_read("acknowledgements.toml", rules_dir)),
         automation=_automation(_read("automated.toml", rules_dir)),
         clients=_clients(_read("clients.toml", rules_dir)),
-        incident=_incident(_read("incident.toml", rules_dir)),
+        incident=_incident(incident),
+        reports=_reports(reports),
     )
 
 
@@ -127,7 +134,7 @@ _INCIDENT_LANGUAGES = {"ja", "en"}
 
 
 def _incident(file: _File) -> IncidentRules:
-    file.only_keys(file.data, {"threshold", "subject_weight", "keywords", "exclude"})
+    file.only_keys(file.data, {"threshold", "subject_weight", "keywords", "exclude", "reports"})
     for key in ("threshold", "subject_weight"):
         if key not in file.data:
             raise file.error(key, "required, a positive number")
@@ -153,6 +160,23 @@ def _incident(file: _File) -> IncidentRules:
         exclude=file.strings("exclude"),
         threshold=threshold,
         subject_weight=subject_weight,
+    )
+
+
+def _reports(file: _File) -> ReportRules:
+    table = file.data.get("reports")
+    if not isinstance(table, dict):
+        raise file.error("reports", "expected a [reports] table")
+    file.only_keys(table, {"root_cause", "remediation", "pending"}, "reports.")
+    markers = {}
+    for key in ("root_cause", "remediation"):
+        markers[key] = file.strings(key, table, "reports.")
+        if not markers[key]:
+            raise file.error(f"reports.{key}", "needs at least one marker")
+    return ReportRules(
+        root_cause=markers["root_cause"],
+        remediation=markers["remediation"],
+        pending=file.strings("pending", table, "reports."),
     )
 
 

@@ -40,6 +40,8 @@ class AcknowledgementRules:
         normalised = normalise_for_matching(text) if text else ""
         if not normalised or len(normalised) > self.max_chars or _QUESTION.search(normalised):
             return False
+        if not any(p.search(normalised) for p in self._phrases):
+            return False  # the common case, settled in one pass
         lines = [line for line in text.splitlines() if line.strip()]
         kept = []
         for line in map(normalise_for_matching, lines):

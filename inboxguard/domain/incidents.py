@@ -64,10 +64,12 @@ class IncidentRules:
             key=lambda item: len(normalise_for_matching(item[0])),
             reverse=True,
         )
-        compiled = tuple((word, weight, _pattern(word)) for word, weight in ordered if word.strip())
+        compiled = tuple(
+            (word, weight, phrase_pattern(word)) for word, weight in ordered if word.strip()
+        )
         object.__setattr__(self, "_keywords", compiled)
         excludes = sorted({normalise_for_matching(e) for e in self.exclude if e.strip()}, key=len)
-        object.__setattr__(self, "_exclude", tuple(_pattern(e) for e in reversed(excludes)))
+        object.__setattr__(self, "_exclude", tuple(phrase_pattern(e) for e in reversed(excludes)))
 
     def matches(self, text: str) -> dict[str, float]:
         """Keyword → weight for each keyword found in ``text`` (once each)."""
@@ -84,7 +86,9 @@ class IncidentRules:
         return found
 
 
-def _pattern(phrase: str) -> re.Pattern[str]:
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """``phrase`` as a pattern over normalised text: whole words for Latin phrases (a
+    space also matches a hyphen), a plain substring for Japanese."""
     normalised = normalise_for_matching(phrase)
     body = r"[\s\-]+".join(re.escape(part) for part in normalised.split(" "))
     # NFKC keeps the typographic apostrophe that Outlook and macOS type in "can’t".

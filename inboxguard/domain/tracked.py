@@ -32,6 +32,20 @@ class Promise:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentFacts:
+    """What a message's text says for the incident protocol (SPEC §7).
+
+    For a counterpart's message: its incident score and the keywords that made it (whether
+    it opens one is decided at evaluation, against the threshold in force then). For a
+    message from me: the report stages its text covers (``root_cause``, ``remediation``).
+    """
+
+    score: float = 0.0
+    keywords: tuple[str, ...] = ()
+    stages: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class TextFacts:
     """What a message's text decided, for the message at (folder, uid)."""
 
@@ -39,6 +53,7 @@ class TextFacts:
     uid: str
     ack_only: bool
     promise: Promise | None
+    incident: IncidentFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +81,8 @@ class TrackedMessage:
     # The thread id stored for this message by the last evaluation (None before the first):
     # threading keeps ids stable by reusing it.
     thread_id: str | None = None
+    # None until the text was read for the incident protocol (only recent mail is).
+    incident: IncidentFacts | None = None
 
     @classmethod
     def from_message(

@@ -2,9 +2,9 @@
 
 Each account runs in its own error boundary: a broken mailbox ends that account's cycle,
 is recorded with its time for `status` and the digest, and the other accounts carry on.
-A draft is written at most once per (account, thread, clock start, purpose): recorded in the
-store, searched for in Drafts before appending, and never written again, even when the owner
-deleted it.
+A draft (holding reply or incident report) is written at most once per (account, thread,
+clock start or incident opening, purpose): recorded in the store, searched for in Drafts
+before appending, and never written again, even when the owner deleted it.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ from itertools import islice
 import structlog
 
 from inboxguard.backends.base import Folder, MailBackend
+from inboxguard.domain.incident_protocol import Incident, Stage
 from inboxguard.domain.message import Address, Message
+from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole, TrackedMessage
-from inboxguard.drafting.holding import HoldingReplyInput, build_holding_reply, to_bytes
+from inboxguard.drafting.incident_report import build_incident_report, report_due_date
 from inboxguard.drafting.message_ids import draft_message_id
+from inboxguard.drafting.reply_draft import ReplyDraftInput, build_holding_reply, to_bytes
 from inboxguard.drafting.templates import TemplateRenderer, text_renderer
 from inboxguard.errors import InboxGuardError
 from inboxguard.parse import parse_message
@@ -40,6 +43,7 @@ from inboxguard.service.text_facts import (
     TEXT_PREFIX_BYTES,
     deciding_messages,
     read_facts,
+    report_messages,
     with_facts,
 )
 from inboxguard.store import DraftRecord, StateStore
@@ -178,20 +182,46 @@ def _poll_and_act(
         episodes_before=now - STATISTICS_KEPT,
     )
     threads = account_threads(ctx, store, account, now)
-    deciding = deciding_messages(threads, ctx.identity)
-    if deciding:
-        facts = read_facts(ctx, backend, deciding)
-        store.apply_text_facts(account, facts)
-        threads = with_facts(threads, facts)
+    threads = _read_deciding_texts(ctx, store, backend, threads, now=now)
     store.assign_threads(account, threads)
     views = evaluate_account(ctx, store, account, now, threads)
     record_episodes(ctx, store, account, views)
     result.states = Counter(v.status.state.value for v in views)
     if templates is not None:
-        result.drafts_written = write_holding_drafts(ctx, store, backend, views, templates, now=now)
+        result.drafts_written = write_drafts(ctx, store, backend, views, templates, now=now)
     if cache is not None:
         # Drafts just written change nothing until the next crossing either.
         cache.remember(account, next_change_at(ctx, views, now))
+
+
+def _read_deciding_texts(
+    ctx: Context,
+    store: StateStore,
+    backend: MailBackend,
+    threads: list[Thread],
+    *,
+    now: datetime,
+) -> list[Thread]:
+    """Read the texts that decide states and incidents, in two rounds: the counterpart's
+    scores first, then my reports in the threads those scores (or marks) made incidents."""
+    account = backend.account
+    marked = {m.thread_id for m in store.marks(account) if m.action == "incident"}
+    rounds: list[tuple[Callable[[list[Thread]], list[TrackedMessage]], bool]] = [
+        (lambda ts: deciding_messages(ts, ctx.identity, now), False),
+        (
+            lambda ts: report_messages(
+                ts, ctx.identity, now, threshold=ctx.rules.incident.threshold, marked=marked
+            ),
+            True,
+        ),
+    ]
+    for wanted_in, reports in rounds:
+        wanted = wanted_in(threads)
+        if wanted:
+            facts = read_facts(ctx, backend, wanted, reports=reports)
+            store.apply_text_facts(account, facts)
+            threads = with_facts(threads, facts)
+    return threads
 
 
 def sync_account(
@@ -286,7 +316,52 @@ def owner_draft_in_thread(view: ThreadView, ctx: Context, ours: set[str]) -> Tra
     return None
 
 
-def write_holding_drafts(
+@dataclass(frozen=True, slots=True)
+class DraftPlan:
+    """A draft a thread is owed now: its purpose, the instant it counts from (clock start
+    or incident opening), the message it replies to, and the incident stage if any."""
+
+    view: ThreadView
+    purpose: str
+    anchor: datetime
+    reply_to: TrackedMessage
+    stage: Stage | None = None
+
+
+def planned_drafts(view: ThreadView) -> list[DraftPlan]:
+    """The drafts ``view`` is owed: the next incident report while an incident is open
+    (the report is the answer, so no holding reply then), else a holding reply once the
+    clock has run long enough."""
+    incident = view.open_incident
+    if incident is not None:
+        stage = incident.next_stage
+        reply_to = incident_reply_target(view, incident)
+        if stage is None or reply_to is None:
+            return []
+        return [DraftPlan(view, stage.name.value, incident.opened_at, reply_to, stage.name)]
+    status = view.status
+    if (
+        status.needs_holding_draft
+        and status.clock_message is not None
+        and status.clock_started_at is not None
+    ):
+        return [DraftPlan(view, "holding", status.clock_started_at, status.clock_message)]
+    return []
+
+
+def incident_reply_target(view: ThreadView, incident: Incident) -> TrackedMessage | None:
+    """A report answers the client's latest message; the opening one, else any of theirs."""
+    theirs = [
+        m
+        for m in view.thread.messages
+        if m.role is not FolderRole.DRAFTS and view.status.counterpart == m.sender.address
+    ]
+    if theirs:
+        return theirs[-1]
+    return incident.opening_message
+
+
+def write_drafts(
     ctx: Context,
     store: StateStore,
     backend: MailBackend,
@@ -295,88 +370,94 @@ def write_holding_drafts(
     *,
     now: datetime,
 ) -> list[DraftRecord]:
+    """Append the drafts the threads are owed, each at most once (SPEC §6, §7)."""
     written = []
     ours = {d.message_id for d in store.drafts(backend.account)}
     drafts_folder = next(f for f in backend.folders() if f.role is FolderRole.DRAFTS)
     for view in views:
-        status = view.status
-        if (
-            not status.needs_holding_draft
-            or status.clock_message is None
-            or status.clock_started_at is None
-        ):
-            continue
-        message_id = draft_message_id(
-            backend.account, view.thread.id, status.clock_started_at, "holding"
-        )
-        if store.draft(message_id) is not None:
-            continue  # written before (and perhaps deleted by the owner since): never again
-        if owner_draft_in_thread(view, ctx, ours) is not None:
-            log.info("owner already drafting a reply; no holding draft", thread=view.thread.id)
-            continue
-        location = backend.find_draft(message_id)
-        if location is None:
-            raw = _holding_draft_bytes(ctx, backend, view, templates, message_id, now=now)
-            location = backend.append_draft(raw, message_id)
-            log.info("holding draft written", account=backend.account, thread=view.thread.id)
-        else:
-            log.info("holding draft found in Drafts; recording it", thread=view.thread.id)
-        record = DraftRecord(
-            message_id=message_id,
-            account=backend.account,
-            thread_id=view.thread.id,
-            purpose="holding",
-            clock_started_at=status.clock_started_at,
-            created_at=now,
-            folder=drafts_folder.name,
-            location=location,
-        )
-        store.record_draft(record)
-        written.append(record)
+        for plan in planned_drafts(view):
+            message_id = draft_message_id(
+                backend.account, view.thread.id, plan.anchor, plan.purpose
+            )
+            if store.draft(message_id) is not None:
+                continue  # written before (and perhaps deleted by the owner since): never again
+            if plan.stage is None and owner_draft_in_thread(view, ctx, ours) is not None:
+                log.info("owner already drafting a reply; no holding draft", thread=view.thread.id)
+                continue
+            location = backend.find_draft(message_id)
+            if location is None:
+                raw = _draft_bytes(ctx, backend, plan, templates, message_id, now=now)
+                location = backend.append_draft(raw, message_id)
+                log.info(
+                    "draft written",
+                    account=backend.account,
+                    thread=view.thread.id,
+                    purpose=plan.purpose,
+                )
+            else:
+                log.info("draft found in Drafts; recording it", thread=view.thread.id)
+            record = DraftRecord(
+                message_id=message_id,
+                account=backend.account,
+                thread_id=view.thread.id,
+                purpose=plan.purpose,
+                clock_started_at=plan.anchor,
+                created_at=now,
+                folder=drafts_folder.name,
+                location=location,
+            )
+            store.record_draft(record)
+            written.append(record)
     return written
 
 
-def _holding_draft_bytes(
+def _draft_bytes(
     ctx: Context,
     backend: MailBackend,
-    view: ThreadView,
+    plan: DraftPlan,
     templates: TemplateRenderer,
     message_id: str,
     *,
     now: datetime,
 ) -> bytes:
-    clock = view.status.clock_message
-    if clock is None:
-        raise ValueError("a holding draft needs the message that started the clock")
+    target = plan.reply_to
     raw = backend.fetch_text(
-        Folder(clock.folder, clock.role), clock.uid, max_bytes=TEXT_PREFIX_BYTES
+        Folder(target.folder, target.role), target.uid, max_bytes=TEXT_PREFIX_BYTES
     )
     original = parse_message(raw) if raw else None
-    if original is None or original.message_id != clock.message_id:
+    if original is None or original.message_id != target.message_id:
         # The file moved or changed under us: quote nothing rather than the wrong mail.
-        original = _stand_in(clock)
+        original = _stand_in(target)
+    view = plan.view
     client = view.client
     owner = ctx.config.owner
     language = ctx.language_for(client)
     local_today = ctx.calendar.local(now).date()
-    inp = HoldingReplyInput(
+    incident = view.open_incident
+    if plan.stage is not None and incident is not None:
+        promised = ctx.calendar.local(report_due_date(incident, plan.stage)).date()
+    else:
+        promised = ctx.calendar.add_business_days(local_today, ctx.config.sla.promise_business_days)
+    inp = ReplyDraftInput(
         original=original,
-        counterpart=clock.sender,
-        counterpart_display_name=_display_name(clock.sender, client.honorific if client else None),
+        counterpart=target.sender,
+        counterpart_display_name=_display_name(target.sender, client.honorific if client else None),
         company=client.company if client else None,
         owner_name=owner.name,
-        owner_address=_my_address_in(clock, ctx) or owner.addresses[0],
+        owner_address=_my_address_in(target, ctx) or owner.addresses[0],
         signature=owner.signature or owner.name,
         language="ja" if language == "ja" else "en",
-        promised_date=ctx.calendar.add_business_days(
-            local_today, ctx.config.sla.promise_business_days
-        ),
+        promised_date=promised,
         message_id=message_id,
         now=now,
         tz=ctx.calendar.tz,
-        original_received=clock.date,
+        original_received=target.date,
     )
-    return to_bytes(build_holding_reply(inp, templates), crlf=False)
+    if plan.stage is not None and incident is not None:
+        draft = build_incident_report(inp, templates, incident=incident, stage=plan.stage)
+    else:
+        draft = build_holding_reply(inp, templates)
+    return to_bytes(draft, crlf=False)
 
 
 def _display_name(sender: Address, honorific: str | None) -> str:

@@ -1,4 +1,4 @@
-"""Evaluating one account's stored messages at ``now``: threads, states, drafts, marks.
+"""Evaluating one account's stored messages at ``now``: threads, states, incidents, drafts.
 
 Used by the cycle (to decide which drafts to write) and by `status` (to show them), so the
 two can never disagree about a thread.
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from inboxguard.domain.clients import ClientRule
+from inboxguard.domain.incident_protocol import Incident, IncidentMark, evaluate_incident
 from inboxguard.domain.reply_clock import ThreadStatus, evaluate_thread, thread_counterpart
 from inboxguard.domain.threading import Thread, build_threads
 from inboxguard.domain.tracked import FolderRole
@@ -25,15 +26,33 @@ class ThreadView:
     status: ThreadStatus
     client: ClientRule | None
     drafts: tuple[DraftRecord, ...]
+    incident: Incident | None = None
 
     @property
     def live_messages(self) -> int:
         return sum(1 for m in self.thread.messages if m.role is not FolderRole.DRAFTS)
 
-    def sort_key(self) -> tuple[int, datetime, str]:
+    @property
+    def needs_attention(self) -> bool:
+        return self.status.state.needs_attention or self.open_incident is not None
+
+    @property
+    def open_incident(self) -> Incident | None:
+        return self.incident if self.incident is not None and self.incident.is_open else None
+
+    def sort_key(self, now: datetime | None = None) -> tuple[int, datetime, str]:
+        """Most urgent first: by state, then the nearest deadline. An open incident ranks
+        with overdue threads once a report is late, with at-risk ones before that."""
         due = self.status.due_at or (self.status.promise.due_at if self.status.promise else None)
         anchor = due or self.thread.messages[-1].date
-        return (self.status.state.urgency, anchor, self.thread.id)
+        urgency = self.status.state.urgency
+        incident = self.open_incident
+        stage = incident.next_stage if incident is not None else None
+        if stage is not None:
+            late = now is not None and stage.due_at <= now
+            urgency = min(urgency, 0 if late else 2)
+            anchor = min(anchor, stage.due_at)
+        return (urgency, anchor, self.thread.id)
 
 
 def no_reply_until(marks: Sequence[Mark]) -> datetime | None:
@@ -67,6 +86,7 @@ def evaluate_account(
     if threads is None:
         threads = account_threads(ctx, store, account, now)
     marks: dict[str, list[Mark]] = defaultdict(list)
+    threshold = ctx.rules.incident.threshold
     for mark in store.marks(account):
         if mark.at <= now:
             marks[mark.thread_id].append(mark)
@@ -88,9 +108,27 @@ def evaluate_account(
         )
         if status is None:
             continue
-        views.append(ThreadView(thread, status, client, tuple(drafts.get(thread.id, ()))))
-    views.sort(key=ThreadView.sort_key)
+        incident = evaluate_incident(
+            thread,
+            now=now,
+            identity=ctx.identity,
+            threshold=threshold,
+            marks=incident_marks(marks.get(thread.id, ())),
+        )
+        views.append(ThreadView(thread, status, client, tuple(drafts.get(thread.id, ())), incident))
+    views.sort(key=lambda view: view.sort_key(now))
     return views
+
+
+def incident_marks(marks: Sequence[Mark]) -> list[IncidentMark]:
+    return [
+        IncidentMark(action=m.action, at=m.at, stage=m.stage)
+        for m in marks
+        if m.action in INCIDENT_ACTIONS
+    ]
+
+
+INCIDENT_ACTIONS = frozenset({"incident", "dismiss", "stage-done"})
 
 
 def next_change_at(ctx: Context, views: Sequence[ThreadView], now: datetime) -> datetime | None:
@@ -116,6 +154,9 @@ def next_change_at(ctx: Context, views: Sequence[ThreadView], now: datetime) -> 
                 instants.append(status.due_at)
         if status.promise is not None:
             instants.append(status.promise.due_at)
+        incident = view.open_incident
+        if incident is not None:
+            instants.extend(s.due_at for s in incident.stages if s.done_at is None)
     return min((t for t in instants if t > now), default=None)
 
 

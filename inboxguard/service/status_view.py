@@ -11,6 +11,7 @@ from rich.text import Text
 
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.durations import format_duration
+from inboxguard.domain.incident_protocol import Incident
 from inboxguard.domain.reply_clock import ThreadState
 from inboxguard.drafting.dates import format_due
 from inboxguard.service.evaluation import ThreadView
@@ -52,9 +53,28 @@ def thread_json(view: ThreadView, calendar: BusinessCalendar) -> dict[str, Any]:
             }
             for d in view.drafts
         ],
-        # Incident tracking arrives with the incidents issue; until then nothing is open.
-        "incident": None,
+        "incident": incident_json(view.incident, calendar),
         "messages": view.live_messages,
+    }
+
+
+def incident_json(incident: Incident | None, calendar: BusinessCalendar) -> dict[str, Any] | None:
+    """SPEC §10's incident object; a closed or dismissed incident is shown as such."""
+    if incident is None:
+        return None
+    return {
+        "opened_at": _iso(incident.opened_at, calendar),
+        "opened_by": incident.opened_by.value,
+        "state": incident.state.value,
+        "keywords": list(incident.keywords),
+        "stages": [
+            {
+                "name": stage.name.value,
+                "due_at": _iso(stage.due_at, calendar),
+                "done_at": _iso(stage.done_at, calendar),
+            }
+            for stage in incident.stages
+        ],
     }
 
 
@@ -72,6 +92,10 @@ def time_left(view: ThreadView, now: datetime) -> str:
     target = status.due_at
     if target is None and status.promise is not None:
         target = status.promise.due_at
+    return _until(target, now)
+
+
+def _until(target: datetime | None, now: datetime) -> str:
     if target is None:
         return ""
     # Minutes are the precision a person plans with; seconds only add noise.
@@ -93,6 +117,7 @@ def status_table(
     table.add_column("left", no_wrap=True, justify="right")
     table.add_column("client / counterpart")
     table.add_column("subject", overflow="fold")
+    table.add_column("incident: next report", no_wrap=True)
     table.add_column("drafts", justify="right")
     table.add_column("id", style="dim", no_wrap=True)
     for view in views:
@@ -105,10 +130,25 @@ def status_table(
             time_left(view, now),
             Text(who),
             Text(view.thread.subject),
+            incident_cell(view, now),
             str(len(view.drafts)) if view.drafts else "",
             view.thread.id,
         )
     return table
+
+
+def incident_cell(view: ThreadView, now: datetime) -> Text:
+    """``root_cause 2d 3h`` for an open incident's next report; the end state otherwise."""
+    incident = view.incident
+    if incident is None:
+        return Text("")
+    stage = incident.next_stage
+    if stage is None:
+        return Text(incident.state.value, style="dim")
+    late = stage.due_at <= now
+    return Text(
+        f"{stage.name.value} {_until(stage.due_at, now)}", style="bold red" if late else "yellow"
+    )
 
 
 def health_lines(

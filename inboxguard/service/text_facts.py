@@ -1,49 +1,102 @@
 """Reading message text only where it can still decide something (SPEC §13).
 
 A header tells whether a message is mine, automated or a counterpart's; only the *text*
-tells whether a counterpart merely acknowledged, or whether I promised a date. Those facts
-matter for few messages: my latest message in a thread (its promise), and the counterpart
-messages after it (acknowledgement-only or not). Older messages are superseded, so on a
-first scan of a large mailbox most texts are never fetched. A message whose text was not
-read counts as "not an acknowledgement, no promise": the conservative reading, which never
-hides a thread that needs an answer.
+tells whether a counterpart merely acknowledged, whether I promised a date, whether a
+client reports an incident and which reports I sent. Those facts matter for few messages:
+my latest message in a thread (its promise), the counterpart messages after it
+(acknowledgement-only or not), the counterpart's mail of the last ``INCIDENT_HORIZON``
+(incident scores), and my recent mail in threads that may hold an incident (reports).
+Older messages are superseded, so on a first scan of a large mailbox most texts are never
+fetched. A message whose text was not read counts as "not an acknowledgement, no promise,
+no incident": the conservative reading, which never hides a thread that needs an answer.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from inboxguard.backends.base import Folder, MailBackend
 from inboxguard.domain.identity import Identity
+from inboxguard.domain.incident_protocol import INCIDENT_KEYWORD
+from inboxguard.domain.incidents import NO_INCIDENT, score_incident
 from inboxguard.domain.promises import earliest_promise
 from inboxguard.domain.threading import Thread
-from inboxguard.domain.tracked import FolderRole, TextFacts, TrackedMessage
+from inboxguard.domain.tracked import FolderRole, IncidentFacts, TextFacts, TrackedMessage
 from inboxguard.parse import parse_text
 from inboxguard.service.context import Context
 
 # Enough for the new text of any human reply, with the usual multipart preamble before it.
 TEXT_PREFIX_BYTES = 64 * 1024
+# The incident protocol runs a week from the opening; a report older than twice that is
+# history. On a first scan, only this much mail is read for incidents (new mail always is).
+INCIDENT_HORIZON = timedelta(days=14)
 
 
-def deciding_messages(threads: Iterable[Thread], identity: Identity) -> list[TrackedMessage]:
-    """Unread messages whose text can change a thread's state."""
+def deciding_messages(
+    threads: Iterable[Thread], identity: Identity, now: datetime
+) -> list[TrackedMessage]:
+    """Unread messages whose text can change a thread's state or open an incident."""
+    recent = now - INCIDENT_HORIZON
     wanted = []
     for thread in threads:
         live = [m for m in thread.messages if m.role is not FolderRole.DRAFTS]
         last_mine = max((i for i, m in enumerate(live) if identity.is_mine(m)), default=None)
         if last_mine is not None and not live[last_mine].text_read:
             wanted.append(live[last_mine])
-        after = live[last_mine + 1 :] if last_mine is not None else live
-        wanted.extend(m for m in after if not m.text_read and identity.is_counterpart(m))
+        for index, message in enumerate(live):
+            if index == last_mine or not identity.is_counterpart(message):
+                continue
+            after_mine = last_mine is None or index > last_mine
+            if (after_mine and not message.text_read) or (
+                message.incident is None and message.date >= recent
+            ):
+                wanted.append(message)
+    return wanted
+
+
+def report_messages(
+    threads: Iterable[Thread],
+    identity: Identity,
+    now: datetime,
+    *,
+    threshold: float,
+    marked: Collection[str],
+) -> list[TrackedMessage]:
+    """My recent unread messages in threads that may hold an incident: their text tells
+    which reports were sent. Asked after ``deciding_messages`` were read, when the
+    counterpart's scores are known."""
+    recent = now - INCIDENT_HORIZON
+    wanted: list[TrackedMessage] = []
+    for thread in threads:
+        if thread.id not in marked and not any(
+            INCIDENT_KEYWORD in m.keywords
+            or (m.incident is not None and m.incident.score >= threshold)
+            for m in thread.messages
+        ):
+            continue
+        wanted.extend(
+            m
+            for m in thread.messages
+            if m.role is not FolderRole.DRAFTS
+            and m.incident is None
+            and m.date >= recent
+            and identity.is_mine(m)
+        )
     return wanted
 
 
 def read_facts(
-    ctx: Context, backend: MailBackend, messages: Sequence[TrackedMessage]
+    ctx: Context,
+    backend: MailBackend,
+    messages: Sequence[TrackedMessage],
+    *,
+    reports: bool = False,
 ) -> list[TextFacts]:
-    """Fetch the texts (batched per folder) and decide the text facts of each message."""
+    """Fetch the texts (batched per folder) and decide the text facts of each message;
+    with ``reports``, also the report stages of mine (see ``decide``)."""
     by_folder: dict[tuple[str, FolderRole], list[TrackedMessage]] = defaultdict(list)
     for message in messages:
         by_folder[(message.folder, message.role)].append(message)
@@ -52,17 +105,32 @@ def read_facts(
         by_uid = {m.uid: m for m in group}
         uids = list(by_uid)
         for uid, raw in backend.fetch_texts(Folder(name, role), uids, max_bytes=TEXT_PREFIX_BYTES):
-            facts.append(decide(ctx, by_uid[uid], parse_text(raw).text if raw else ""))
+            text = parse_text(raw).text if raw else ""
+            facts.append(decide(ctx, by_uid[uid], text, reports=reports))
     return facts
 
 
-def decide(ctx: Context, message: TrackedMessage, text: str) -> TextFacts:
+def decide(ctx: Context, message: TrackedMessage, text: str, *, reports: bool = False) -> TextFacts:
+    """The facts of one text. The report stages of my message are decided only when asked
+    (``reports``): they matter in the few threads that hold an incident, and a message
+    whose stages were not decided is asked again if its thread becomes one."""
     mine = ctx.identity.is_mine(message)
+    incident: IncidentFacts | None
+    if mine:
+        incident = IncidentFacts(stages=ctx.rules.reports.stages_in(text)) if reports else None
+    else:
+        score = (
+            NO_INCIDENT
+            if message.automated_reason is not None
+            else score_incident(message.subject, text, ctx.rules.incident)
+        )
+        incident = IncidentFacts(score=score.score, keywords=score.keywords)
     return TextFacts(
         folder=message.folder,
         uid=message.uid,
         ack_only=(not mine) and ctx.rules.acknowledgements.is_acknowledgement(text),
         promise=earliest_promise(text, message.date, ctx.calendar) if mine else None,
+        incident=incident,
     )
 
 
@@ -86,4 +154,10 @@ def with_facts(threads: Sequence[Thread], facts: Sequence[TextFacts]) -> list[Th
 def _apply(message: TrackedMessage, fact: TextFacts | None) -> TrackedMessage:
     if fact is None:
         return message
-    return replace(message, ack_only=fact.ack_only, promise=fact.promise, text_read=True)
+    return replace(
+        message,
+        ack_only=fact.ack_only,
+        promise=fact.promise,
+        text_read=True,
+        incident=fact.incident,
+    )

@@ -48,7 +48,15 @@ def _v3_text_read(connection: Connection) -> None:
     _add_missing_columns(connection, schema.messages, (schema.messages.c.text_read,))
 
 
-STEPS: tuple[Step, ...] = (_v1_initial, _v2_account_backoff, _v3_text_read)
+def _v4_incident_facts(connection: Connection) -> None:
+    """messages gains the incident facts of its text; NULL until read (recent mail is
+    read again once, for its incident score and report stages)."""
+    t = schema.messages
+    columns = (t.c.incident_score, t.c.incident_keywords_json, t.c.report_stages)
+    _add_missing_columns(connection, t, columns)
+
+
+STEPS: tuple[Step, ...] = (_v1_initial, _v2_account_backoff, _v3_text_read, _v4_incident_facts)
 CURRENT_VERSION = len(STEPS)
 
 

@@ -1,5 +1,6 @@
 """Tables of the state store (SPEC §12): identifiers, addresses, decoded subjects, times,
-sync markers, drafts written, marks, response episodes, account health. Never bodies."""
+sync markers, drafts written, marks, response episodes, account health, and the incident
+facts read from texts (scores, keywords, report stages). Never bodies."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -82,6 +84,10 @@ messages = Table(
     Column("seen_at", UtcDateTime, nullable=False),
     # v3: whether ack_only/promise were decided from the text (rows of v2 stores were).
     Column("text_read", Boolean, nullable=False, server_default=true()),
+    # v4: the incident facts of the text (NULL score: not read for incidents yet).
+    Column("incident_score", Float),
+    Column("incident_keywords_json", Text),
+    Column("report_stages", String(64)),
     UniqueConstraint("account", "folder", "uid", name="uq_messages_location"),
 )
 Index("ix_messages_account_message_id", messages.c.account, messages.c.message_id)

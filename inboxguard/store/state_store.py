@@ -27,7 +27,13 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from inboxguard.domain.message import Address
 from inboxguard.domain.threading import Thread
-from inboxguard.domain.tracked import FolderRole, Promise, TextFacts, TrackedMessage
+from inboxguard.domain.tracked import (
+    FolderRole,
+    IncidentFacts,
+    Promise,
+    TextFacts,
+    TrackedMessage,
+)
 from inboxguard.errors import ConfigError, InboxGuardError
 from inboxguard.store import schema
 from inboxguard.store.migrations import migrate
@@ -230,6 +236,9 @@ class StateStore:
                 promise_date=bindparam("b_promise_date"),
                 promise_due_at=bindparam("b_promise_due_at"),
                 text_read=True,
+                incident_score=bindparam("b_incident_score"),
+                incident_keywords_json=bindparam("b_incident_keywords_json"),
+                report_stages=bindparam("b_report_stages"),
             )
         )
         rows = [
@@ -239,6 +248,7 @@ class StateStore:
                 "b_uid": fact.uid,
                 "b_ack": fact.ack_only,
                 **{f"b_{k}": v for k, v in _promise_columns(fact.promise).items()},
+                **{f"b_{k}": v for k, v in _incident_columns(fact.incident).items()},
             }
             for fact in facts
         ]
@@ -537,6 +547,29 @@ def _promise_columns(promise: Promise | None) -> dict[str, Any]:
     }
 
 
+def _incident_columns(facts: IncidentFacts | None) -> dict[str, Any]:
+    """Incident facts as the three message columns that hold them (all None: not read)."""
+    if facts is None:
+        return {"incident_score": None, "incident_keywords_json": None, "report_stages": None}
+    return {
+        "incident_score": facts.score,
+        "incident_keywords_json": json.dumps(list(facts.keywords), ensure_ascii=False),
+        "report_stages": ",".join(sorted(facts.stages)),
+    }
+
+
+def _incident_facts(row: Mapping[Any, Any]) -> IncidentFacts | None:
+    if row["incident_score"] is None:
+        return None
+    keywords = row["incident_keywords_json"]
+    stages = row["report_stages"]
+    return IncidentFacts(
+        score=float(row["incident_score"]),
+        keywords=tuple(json.loads(keywords)) if keywords and keywords != "[]" else (),
+        stages=frozenset(stages.split(",")) if stages else frozenset(),
+    )
+
+
 def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
     return {
         "account": m.account,
@@ -559,6 +592,7 @@ def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
         "keywords_json": json.dumps(sorted(m.keywords)),
         "seen_at": seen_at,
         "text_read": m.text_read,
+        **_incident_columns(m.incident),
     }
 
 
@@ -590,4 +624,5 @@ def _tracked(row: Mapping[Any, Any], shared: _Shared) -> TrackedMessage:
         keywords=shared.keywords(row["keywords_json"]),
         text_read=bool(row["text_read"]),
         thread_id=shared.text(row["thread_id"]) if row["thread_id"] is not None else None,
+        incident=_incident_facts(row),
     )

@@ -275,7 +275,9 @@ def test_state_database_is_private(config: Path, tmp_path: Path, mail: Maildir) 
 def test_demo_runs_offline_and_shows_a_draft() -> None:
     result = CliRunner().invoke(main, ["demo"], env={"INBOXGUARD_NOW": NOW.isoformat()})
     assert result.exit_code == 0, result.output
-    assert "2 holding draft(s) written" in result.stdout
+    flowing = " ".join(result.stdout.split())  # rich wraps at the terminal width
+    assert "2 holding draft(s) and 1 incident report draft(s) written" in flowing
+    assert "発生事象（事実）" in result.stdout  # the first-report skeleton is shown
     assert "までに回答いたします" in result.stdout
     for state in ("overdue", "at_risk", "promised", "no_reply_needed", "answered"):
         assert state in result.stdout

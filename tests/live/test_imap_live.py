@@ -374,3 +374,25 @@ def test_japanese_folder_names_travel_as_modified_utf7(
     assert b"\\Draft" in draft[0]
     raw_names = [name for _, _, name in mailbox.imap.list_folders()]
     assert "下書き" in raw_names  # imapclient decodes the wire form (&Tgtm+DBN-) back
+
+
+def test_the_incident_keyword_set_in_the_owners_client_brings_one_first_report_draft(
+    mailbox: Mailbox, tmp_path: Path, store: StateStore, now: datetime
+) -> None:
+    mailbox.client_mail("INBOX", now - timedelta(hours=2))
+    ctx = Context.build(imap_config(mailbox, tmp_path))
+    assert cycle(ctx, store, now).drafts_written == []
+    mailbox.imap.select_folder("INBOX")  # the owner flags the mail in their own client
+    (uid,) = mailbox.imap.search(["ALL"])
+    mailbox.imap.add_flags([uid], [b"$Incident"])
+    mailbox.imap.unselect_folder()
+    (written,) = cycle(ctx, store, now + timedelta(minutes=2)).drafts_written
+    assert written.purpose == "first_report"
+    (view,) = evaluate_account(ctx, store, "work", now + timedelta(minutes=3))
+    assert view.incident is not None and view.incident.opened_by.value == "keyword"
+    assert cycle(ctx, store, now + timedelta(minutes=4)).drafts_written == []
+    (flags, raw) = next(iter(mailbox.messages("Drafts").values()))
+    assert b"\\Draft" in flags and len(mailbox.messages("Drafts")) == 1
+    draft = BytesParser(policy=default_policy).parsebytes(raw)
+    assert draft["X-InboxGuard-Purpose"] == "first_report"
+    assert draft["In-Reply-To"] == "<q1@client.example>"

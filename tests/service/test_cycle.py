@@ -21,6 +21,7 @@ from inboxguard.domain.reply_clock import ThreadState
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.service.evaluation import EvaluationCache, evaluate_account
+from inboxguard.service.text_facts import INCIDENT_HORIZON
 from inboxguard.store import StateStore
 from inboxguard.store import schema as store_schema
 from tests.mailboxes import CLIENT, OWNER, Maildir, config_dict, maildir_account
@@ -313,10 +314,8 @@ class TextCountingMaildir(MaildirBackend):
         return super().fetch_texts(folder, uids, max_bytes=max_bytes)
 
 
-def test_only_texts_that_decide_a_state_are_read(
-    ctx: Context, store: StateStore, maildir: Maildir
-) -> None:
-    # client, me, client, me (with a promise), client ("thanks"): five messages, one thread.
+def _five_message_thread(maildir: Maildir, age: timedelta) -> None:
+    """client, me, client, me (with a promise), client ("thanks"): one thread."""
     parent = None
     for step in range(5):
         mine = step % 2 == 1
@@ -325,7 +324,7 @@ def test_only_texts_that_decide_a_state_are_read(
             sender=OWNER if mine else CLIENT,
             to=CLIENT if mine else OWNER,
             subject="Re: 見積" if step else "見積",
-            date=NOW - timedelta(hours=10 - step),
+            date=NOW - age - timedelta(hours=10 - step),
             message_id=f"<s{step}@x>",
             in_reply_to=parent,
             body="11月25日(水)までに回答いたします。\n"
@@ -333,6 +332,13 @@ def test_only_texts_that_decide_a_state_are_read(
             else "ありがとうございます。\n",
         )
         parent = f"<s{step}@x>"
+
+
+def test_only_texts_that_decide_a_state_are_read(
+    ctx: Context, store: StateStore, maildir: Maildir
+) -> None:
+    # Older than the incident horizon: only the thread's state needs text.
+    _five_message_thread(maildir, INCIDENT_HORIZON + timedelta(days=1))
     backend = TextCountingMaildir(maildir_account(ctx.config))
     run_cycle(ctx, store, [backend], now=NOW)
     # My latest message (its promise) and the counterpart's mail after it (an acknowledgement).
@@ -341,6 +347,21 @@ def test_only_texts_that_decide_a_state_are_read(
     assert view.status.state is ThreadState.PROMISED
     run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=2))
     assert len(backend.texts_read) == 2  # read once, remembered
+
+
+def test_recent_mail_is_read_once_for_incident_facts(
+    ctx: Context, store: StateStore, maildir: Maildir
+) -> None:
+    _five_message_thread(maildir, timedelta(0))
+    backend = TextCountingMaildir(maildir_account(ctx.config))
+    run_cycle(ctx, store, [backend], now=NOW)
+    # The client's three (incident scores) and my latest (its promise). My earlier reply
+    # would only be read for its report stages, and the thread holds no incident.
+    assert len(backend.texts_read) == 4
+    facts = {m.message_id: m.incident for m in store.messages("work")}
+    assert all(facts[f"<s{step}@x>"] is not None for step in (0, 2, 4))
+    run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=2))
+    assert len(backend.texts_read) == 4
 
 
 def test_with_a_cache_an_unchanged_poll_evaluates_only_when_a_clock_crosses_a_line(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, insert, inspect, text, update
 
 from inboxguard.domain.message import Address
-from inboxguard.domain.tracked import FolderRole, TrackedMessage
+from inboxguard.domain.tracked import FolderRole, IncidentFacts, TextFacts, TrackedMessage
 from inboxguard.store import DraftRecord, StateStore, schema
 from inboxguard.store.migrations import CURRENT_VERSION, StoreVersionError, stored_version
 from inboxguard.store.state_store import EpisodeRow
@@ -198,3 +198,32 @@ def test_a_v2_store_gains_text_read_and_keeps_its_messages_as_read(tmp_path: Pat
     (message,) = again.messages("work")
     assert message.text_read
     again.close()
+
+
+def test_a_v3_store_gains_incident_facts_unread_and_keeps_its_messages(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = StateStore.open(f"sqlite:///{path}")
+    store.apply_folder_sync("work", "INBOX", marker={}, added=[tracked("1", "<a@x>")], at=AT)
+    store.close()
+    with sqlite3.connect(path) as raw:  # the store as version 3 left it
+        for column in ("incident_score", "incident_keywords_json", "report_stages"):
+            raw.execute(f"ALTER TABLE messages DROP COLUMN {column}")
+        raw.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    again = StateStore.open(f"sqlite:///{path}")
+    with again.engine.connect() as connection:
+        assert stored_version(connection) == CURRENT_VERSION
+    (message,) = again.messages("work")
+    assert message.text_read and message.incident is None  # read again once, for incidents
+    again.close()
+
+
+def test_incident_facts_round_trip(store: StateStore) -> None:
+    store.apply_folder_sync("work", "INBOX", marker={}, added=[tracked("1", "<a@x>")], at=AT)
+    facts = IncidentFacts(score=6.5, keywords=("障害", "is down"), stages=frozenset())
+    store.apply_text_facts("work", [TextFacts("INBOX", "1", False, None, facts)])
+    (message,) = store.messages("work")
+    assert message.incident == facts
+    mine = IncidentFacts(stages=frozenset({"root_cause", "remediation"}))
+    store.apply_text_facts("work", [TextFacts("INBOX", "1", False, None, mine)])
+    (message,) = store.messages("work")
+    assert message.incident == mine

@@ -1,4 +1,7 @@
-"""The holding-reply draft (SPEC §6): rendered text in a message that threads and cannot inject.
+"""Reply drafts (SPEC §6, §7): rendered text in a message that threads and cannot inject.
+
+The holding reply and the incident reports are built here alike: a template rendered with
+values from the original mail, in a message addressed to the counterpart that replies to it.
 
 Everything that reaches a header here came, at some point, from a stranger's mail: the
 subject, the counterpart's display name and address, the ids in References. So each value
@@ -19,6 +22,7 @@ import email.policy
 import email.utils
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from email._header_value_parser import TokenList
@@ -78,8 +82,8 @@ class DraftError(InboxGuardError):
 
 
 @dataclass(frozen=True, slots=True)
-class HoldingReplyInput:
-    """Everything a holding reply says; the caller has resolved names, dates and the id."""
+class ReplyDraftInput:
+    """Everything a reply draft says; the caller has resolved names, dates and the id."""
 
     original: Message
     counterpart: Address
@@ -89,8 +93,8 @@ class HoldingReplyInput:
     owner_address: str
     signature: str
     language: Literal["ja", "en"]
-    promised_date: date
-    message_id: str  # from draft_message_id(..., purpose="holding")
+    promised_date: date  # holding: the promised answer; incident: the next report's day
+    message_id: str  # from draft_message_id(...)
     now: datetime  # aware; becomes the Date header
     tz: ZoneInfo  # the owner's zone: Date header and the quoted original's time
     original_received: datetime  # aware; when the original counts from
@@ -106,13 +110,31 @@ class HoldingReplyInput:
             raise ValueError(f"message_id {self.message_id!r} is not a <msg-id>")
 
 
-def build_holding_reply(inp: HoldingReplyInput, templates: TemplateRenderer) -> EmailMessage:
+def build_holding_reply(inp: ReplyDraftInput, templates: TemplateRenderer) -> EmailMessage:
     """The holding-reply draft for ``inp``, ready for ``to_bytes``.
 
     Raises ``TemplateError`` when the template is missing or broken and ``DraftError``
     when the counterpart or owner address cannot be written into a header.
     """
-    body = templates.render(f"holding_reply.{inp.language}.txt.j2", _context(inp))
+    return build_reply_draft(
+        inp, templates, template=f"holding_reply.{inp.language}.txt.j2", purpose=PURPOSE
+    )
+
+
+def build_reply_draft(
+    inp: ReplyDraftInput,
+    templates: TemplateRenderer,
+    *,
+    template: str,
+    purpose: str,
+    extra: Mapping[str, object] | None = None,
+) -> EmailMessage:
+    """A reply draft with ``template`` rendered as its body.
+
+    The template sees the values of ``reply_context`` plus ``extra`` (which the caller
+    has already made safe: single lines, or text from the owner's own configuration).
+    """
+    body = templates.render(template, {**reply_context(inp), **(extra or {})})
 
     msg = EmailMessage(policy=DRAFT_POLICY)
     msg["From"] = _mailbox(inp.owner_name, inp.owner_address, "owner address")
@@ -127,7 +149,7 @@ def build_holding_reply(inp: HoldingReplyInput, templates: TemplateRenderer) -> 
     references = reference_chain(inp.original)
     if references:
         msg["References"] = " ".join(references)
-    msg[PURPOSE_HEADER] = PURPOSE
+    msg[PURPOSE_HEADER] = purpose
     msg.set_content(_body_text(body), subtype="plain", charset="utf-8")
     _verify_reparses_identically(msg)
     return msg
@@ -219,7 +241,8 @@ DRAFT_POLICY = _draft_policy()
 # --- values ----------------------------------------------------------------------------------
 
 
-def _context(inp: HoldingReplyInput) -> dict[str, object]:
+def reply_context(inp: ReplyDraftInput) -> dict[str, object]:
+    """The values every reply template sees, each cleaned for the body."""
     sender = inp.original.sender
     original_from = str(Address(name=_one_line(sender.name), address=_one_line(sender.address)))
     company = _one_line(inp.company or "")
@@ -231,13 +254,13 @@ def _context(inp: HoldingReplyInput) -> dict[str, object]:
         "signature": _normalise_newlines(inp.signature).strip("\n") or _one_line(inp.owner_name),
         "promised_date": format_promise_date(inp.promised_date, inp.language),
         "original_subject": _one_line(inp.original.subject),
-        "original_date": _attribution_date(inp.original_received.astimezone(inp.tz), inp.language),
+        "original_date": attribution_date(inp.original_received.astimezone(inp.tz), inp.language),
         "original_from": original_from,
         "quoted_original": _quote(inp.original.text, truncated=inp.original.text_truncated),
     }
 
 
-def _addressee(inp: HoldingReplyInput) -> str:
+def _addressee(inp: ReplyDraftInput) -> str:
     """Honorific name, else display name, else the address's local part."""
     candidates = (
         inp.counterpart_display_name,
@@ -252,7 +275,7 @@ def _addressee(inp: HoldingReplyInput) -> str:
     return name
 
 
-def _attribution_date(moment: datetime, language: str) -> str:
+def attribution_date(moment: datetime, language: str) -> str:
     """``2026年11月20日(金) 10:00`` / ``Fri, Nov 20, 2026 at 10:00`` (fixed tables, no locale)."""
     if language == "ja":
         return f"{moment.year}年{format_due(moment, 'ja')}"

@@ -16,17 +16,17 @@ import pytest
 
 from inboxguard.domain.message import Address, Message
 from inboxguard.drafting.dates import format_promise_date
-from inboxguard.drafting.holding import (
+from inboxguard.drafting.message_ids import draft_message_id
+from inboxguard.drafting.reply_draft import (
     MAX_REFERENCES,
     DraftError,
-    HoldingReplyInput,
+    ReplyDraftInput,
     as_bytes,
     build_holding_reply,
     header_text,
     reference_chain,
     to_bytes,
 )
-from inboxguard.drafting.message_ids import draft_message_id
 from inboxguard.drafting.templates import TemplateRenderer, text_renderer
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -63,8 +63,8 @@ ORIGINAL = Message(
 )
 
 
-def make_input(**changes: Any) -> HoldingReplyInput:
-    base = HoldingReplyInput(
+def make_input(**changes: Any) -> ReplyDraftInput:
+    base = ReplyDraftInput(
         original=ORIGINAL,
         counterpart=ORIGINAL.sender,
         counterpart_display_name="山田太郎",
