@@ -173,7 +173,8 @@ def _poll_and_act(
     """
     account = backend.account
     result.new_messages, changed = sync_account(ctx, store, backend, now=now, progress=progress)
-    if cache is not None and not changed and cache.still_valid(account, now):
+    last_mark = store.last_mark_id(account) if cache is not None else 0
+    if cache is not None and not changed and cache.still_valid(account, now, last_mark):
         result.evaluated = False
         return
     store.prune(
@@ -191,7 +192,7 @@ def _poll_and_act(
         result.drafts_written = write_drafts(ctx, store, backend, views, templates, now=now)
     if cache is not None:
         # Drafts just written change nothing until the next crossing either.
-        cache.remember(account, next_change_at(ctx, views, now))
+        cache.remember(account, next_change_at(ctx, views, now), last_mark)
 
 
 def _read_deciding_texts(

@@ -162,18 +162,25 @@ def next_change_at(ctx: Context, views: Sequence[ThreadView], now: datetime) -> 
 
 @dataclass(slots=True)
 class EvaluationCache:
-    """Per account, until when the last evaluation holds (for a long-running service)."""
+    """Per account, until when the last evaluation holds (for a long-running service).
+
+    It holds while no mail changed, no clock crosses a line, and the owner made no mark
+    (``mark`` runs in another process and only the store tells).
+    """
 
     valid_until: dict[str, datetime | None] = field(default_factory=dict)
+    marks_seen: dict[str, int] = field(default_factory=dict)
 
-    def still_valid(self, account: str, now: datetime) -> bool:
-        if account not in self.valid_until:
+    def still_valid(self, account: str, now: datetime, last_mark: int = 0) -> bool:
+        if account not in self.valid_until or self.marks_seen.get(account) != last_mark:
             return False
         until = self.valid_until[account]
         return until is None or now < until
 
-    def remember(self, account: str, until: datetime | None) -> None:
+    def remember(self, account: str, until: datetime | None, last_mark: int = 0) -> None:
         self.valid_until[account] = until
+        self.marks_seen[account] = last_mark
 
     def forget(self, account: str) -> None:
         self.valid_until.pop(account, None)
+        self.marks_seen.pop(account, None)

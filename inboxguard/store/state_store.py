@@ -18,6 +18,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     update,
@@ -345,6 +346,13 @@ class StateStore:
     def add_mark(self, mark: Mark) -> None:
         with self.engine.begin() as c:
             c.execute(insert(schema.marks).values(**_asdict(mark)))
+
+    def last_mark_id(self, account: str) -> int:
+        """Grows with every mark: a long-running process notices marks made by `mark`."""
+        t = schema.marks
+        with self.engine.connect() as c:
+            value = c.execute(select(func.max(t.c.id)).where(t.c.account == account)).scalar()
+            return int(value or 0)
 
     def marks(self, account: str) -> list[Mark]:
         t = schema.marks

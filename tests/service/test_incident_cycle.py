@@ -16,7 +16,7 @@ from inboxguard.config import parse_config
 from inboxguard.domain.incident_protocol import IncidentState
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
-from inboxguard.service.evaluation import evaluate_account
+from inboxguard.service.evaluation import EvaluationCache, evaluate_account
 from inboxguard.service.marking import MarkError, apply_mark
 from inboxguard.service.status_view import status_json
 from inboxguard.store import StateStore
@@ -189,3 +189,27 @@ def test_an_ordinary_thread_is_opened_by_the_owners_mark(
     )
     (written,) = cycle(ctx, store, NOW + timedelta(hours=3)).drafts_written
     assert written.purpose == "remediation"
+
+
+def test_a_running_service_acts_on_a_mark_made_from_another_process(
+    ctx: Context, store: StateStore, maildir: Maildir
+) -> None:
+    maildir.add(
+        "INBOX",
+        sender=f"山田 太郎 <{CLIENT}>",
+        to=f"佐藤 花子 <{OWNER}>",
+        subject="請求書の件",
+        date=REPORTED,
+        message_id="<bill@client.example>",
+        body="金額が先月と違うようです。\n",
+    )
+    cache = EvaluationCache()
+    backend = MaildirBackend(maildir_account(ctx.config))
+    run_cycle(ctx, store, [backend], now=NOW, cache=cache)
+    (idle,) = run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=1), cache=cache)
+    assert not idle.evaluated
+    (view,) = evaluate_account(ctx, store, "work", NOW)
+    apply_mark(ctx, store, view.thread.id, "incident", None, now=NOW + timedelta(minutes=2))
+    (after,) = run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=3), cache=cache)
+    assert after.evaluated
+    assert [d.purpose for d in after.drafts_written] == ["first_report"]
