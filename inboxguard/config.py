@@ -231,11 +231,34 @@ class ImapAccount(_Strict):
 AccountConfig = Annotated[MaildirAccount | ImapAccount, Field(discriminator="kind")]
 
 
+_SMTP_PASSWORD_SOURCES = ("smtp_password_command", "smtp_password_env", "smtp_password_credential")
+_SMTP_PORTS = {"tls": 465, "starttls": 587, "none": 25}
+
+
 class DigestConfig(_Strict):
+    """The daily digest (SPEC §8): when, to whom, and how it is delivered."""
+
     time: str = "08:00"
-    to: str | None = None
+    to: str | None = None  # default: the owner's first address
     delivery: Literal["smtp", "imap-append", "file"] = "file"
     skip_if_empty: bool = False
+    # delivery = "smtp": implicit TLS (465) or STARTTLS (587), certificate verified.
+    smtp_host: str | None = Field(default=None, min_length=1)
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_security: Literal["tls", "starttls", "none"] = "tls"
+    smtp_ca_file: Path | None = None
+    smtp_auth: Literal["password", "oauth2", "none"] = "password"
+    smtp_username: str | None = Field(default=None, min_length=1)
+    smtp_password_command: str | None = Field(default=None, min_length=1)
+    smtp_password_env: str | None = Field(default=None, min_length=1)
+    smtp_password_credential: str | None = Field(default=None, min_length=1, pattern=r"^[^/]+$")
+    # XOAUTH2 with the consent given for this IMAP account (`inboxguard auth NAME`).
+    smtp_oauth_account: str | None = Field(default=None, min_length=1)
+    smtp_timeout: float = Field(default=30, gt=0, le=600)
+    # delivery = "imap-append": into this account's INBOX, unread.
+    account: str | None = Field(default=None, min_length=1)
+    # delivery = "file": a directory; one digest-YYYY-MM-DD.eml (and .html) per day.
+    path: Path | None = None
 
     @field_validator("time")
     @classmethod
@@ -245,6 +268,65 @@ class DigestConfig(_Strict):
             raise ValueError(f"{value!r} is not a time of day like '08:00'")
         if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
             raise ValueError(f"{value!r} is not a time of day like '08:00'")
+        return value
+
+    @field_validator("path", "smtp_ca_file")
+    @classmethod
+    def _expand_path(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def hour_minute(self) -> tuple[int, int]:
+        hours, _, minutes = self.time.partition(":")
+        return int(hours), int(minutes)
+
+    @property
+    def port(self) -> int:
+        return self.smtp_port or _SMTP_PORTS[self.smtp_security]
+
+    @model_validator(mode="after")
+    def _delivery_settings(self) -> DigestConfig:
+        if self.delivery == "imap-append" and self.account is None:
+            raise ValueError("delivery 'imap-append' needs account (the mailbox to put it in)")
+        if self.delivery != "smtp":
+            return self
+        if self.smtp_host is None:
+            raise ValueError("delivery 'smtp' needs smtp_host")
+        if self.smtp_security == "none" and not is_loopback(self.smtp_host):
+            raise ValueError(
+                f"smtp_security 'none' is allowed only for a loopback host, not "
+                f"{self.smtp_host!r}: use 'tls' or 'starttls'"
+            )
+        given = [name for name in _SMTP_PASSWORD_SOURCES if getattr(self, name) is not None]
+        if self.smtp_auth == "password":
+            if self.smtp_username is None:
+                raise ValueError("smtp_auth 'password' needs smtp_username")
+            if len(given) != 1:
+                found = ", ".join(given) if given else "none"
+                raise ValueError(
+                    "set exactly one of smtp_password_command, smtp_password_env, "
+                    f"smtp_password_credential (found: {found})"
+                )
+        elif given:
+            raise ValueError(f"{given[0]} is used only with smtp_auth = 'password'")
+        if self.smtp_auth == "oauth2" and self.smtp_oauth_account is None:
+            raise ValueError("smtp_auth 'oauth2' needs smtp_oauth_account (an oauth2 IMAP account)")
+        return self
+
+
+class ServiceConfig(_Strict):
+    """`inboxguard run`: how often each account is polled, and the log format."""
+
+    poll_interval: Duration = timedelta(minutes=2)
+    # Spreads the polls of many instances (and accounts) so they do not hit a server at once.
+    poll_jitter: Duration = timedelta(seconds=20)
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _not_hammering(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=30):
+            raise ValueError("poll_interval below 30s would hammer the server")
         return value
 
 
@@ -257,6 +339,7 @@ class Config(_Strict):
     sla: SlaConfig = Field(default_factory=SlaConfig)
     accounts: list[AccountConfig] = Field(min_length=1)
     digest: DigestConfig = Field(default_factory=DigestConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
     state: StateConfig = Field(default_factory=StateConfig)
     rules_dir: Path | None = None
     templates_dir: Path | None = None
@@ -268,6 +351,21 @@ class Config(_Strict):
             if account.name in seen:
                 raise ValueError(f"account name {account.name!r} is used twice")
             seen.add(account.name)
+        return self
+
+    @model_validator(mode="after")
+    def _digest_accounts_exist(self) -> Config:
+        names = {account.name: account for account in self.accounts}
+        digest = self.digest
+        if digest.delivery == "imap-append" and digest.account not in names:
+            raise ValueError(f"digest.account {digest.account!r} is not one of the accounts")
+        if digest.delivery == "smtp" and digest.smtp_auth == "oauth2":
+            oauth = names.get(digest.smtp_oauth_account or "")
+            if not isinstance(oauth, ImapAccount) or oauth.auth != "oauth2":
+                raise ValueError(
+                    f"digest.smtp_oauth_account {digest.smtp_oauth_account!r} must name an "
+                    "IMAP account with auth = 'oauth2'"
+                )
         return self
 
     def calendar(self) -> BusinessCalendar:
@@ -297,8 +395,12 @@ def config_path(explicit: Path | None, environ: dict[str, str] | None = None) ->
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """$XDG_STATE_HOME/inboxguard (~/.local/state/inboxguard): the database and OAuth2 tokens."""
+    """$STATE_DIRECTORY under systemd (``StateDirectory=``), else $XDG_STATE_HOME/inboxguard
+    (~/.local/state/inboxguard): the database, OAuth2 tokens and file digests."""
     env = os.environ if environ is None else environ
+    if env.get("STATE_DIRECTORY"):
+        # systemd may pass several, colon-separated; the first is ours.
+        return Path(env["STATE_DIRECTORY"].split(":")[0])
     base = Path(env.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     return base / "inboxguard"
 

@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from inboxguard.config import ImapAccount
+from inboxguard.config import DigestConfig, ImapAccount
 from inboxguard.errors import BackendError
 
 COMMAND_TIMEOUT = 30.0  # seconds; long enough for a password manager asking for its passphrase
@@ -32,6 +32,19 @@ def resolve_password(account: ImapAccount, environ: Mapping[str, str] | None = N
     if secret is None:
         # The configuration refuses an account without a source; this guards direct construction.
         raise BackendError(account.name, "no password source configured")
+    return secret
+
+
+def resolve_smtp_password(digest: DigestConfig, environ: Mapping[str, str] | None = None) -> str:
+    """The password for the digest's SMTP login (``smtp_password_*``)."""
+    sources = (
+        digest.smtp_password_command,
+        digest.smtp_password_env,
+        digest.smtp_password_credential,
+    )
+    secret = _resolve("digest", "smtp_password", sources, environ)
+    if secret is None:
+        raise BackendError("digest", "no smtp_password source configured")
     return secret
 
 
