@@ -17,6 +17,7 @@ from pathlib import Path
 
 from inboxguard.config import DigestConfig, ImapAccount
 from inboxguard.errors import BackendError
+from inboxguard.log_setup import register_secret
 
 COMMAND_TIMEOUT = 30.0  # seconds; long enough for a password manager asking for its passphrase
 ENV_CREDENTIALS = "CREDENTIALS_DIRECTORY"
@@ -70,15 +71,19 @@ def _resolve(
     env = os.environ if environ is None else environ
     command, variable, credential = sources
     if command is not None:
-        return _from_command(account, f"{prefix}_command", command)
-    if variable is not None:
-        value = env.get(variable)
-        if not value:
+        secret = _from_command(account, f"{prefix}_command", command)
+    elif variable is not None:
+        secret = env.get(variable, "")
+        if not secret:
             raise BackendError(account, f"{prefix}_env: environment variable {variable} is unset")
-        return value
-    if credential is not None:
-        return _from_credential(account, f"{prefix}_credential", credential, env)
-    return None
+    elif credential is not None:
+        secret = _from_credential(account, f"{prefix}_credential", credential, env)
+    else:
+        return None
+    # Known to the log redaction before anything can log it (an exception quoting it, a
+    # library's debug line): from here on it is written as [REDACTED].
+    register_secret(secret)
+    return secret
 
 
 def _from_command(account: str, source: str, command: str) -> str:

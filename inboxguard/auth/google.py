@@ -32,6 +32,7 @@ from inboxguard.auth.token_store import (
 from inboxguard.config import ImapAccount
 from inboxguard.credentials import resolve_client_secret
 from inboxguard.errors import BackendError
+from inboxguard.log_setup import register_secret
 
 AUTH_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 -- a URL, not a secret
@@ -201,6 +202,9 @@ def _token_request(account: ImapAccount, form: Mapping[str, str]) -> dict[str, A
         body = None
     granted = response.status_code == 200 and isinstance(body, dict)
     if granted and isinstance(body.get("access_token"), str):
+        for key in ("access_token", "refresh_token"):  # redacted from logs from now on
+            if isinstance(body.get(key), str):
+                register_secret(body[key])
         return dict(body)
     error = body.get("error") if isinstance(body, dict) else None
     code = _code(error) if isinstance(error, str) else f"HTTP {response.status_code}"

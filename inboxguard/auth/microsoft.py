@@ -7,6 +7,7 @@ kept in the account's 0600 token file. ``access_token`` lets msal refresh silent
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from inboxguard.auth.token_store import (
 )
 from inboxguard.config import ImapAccount
 from inboxguard.errors import BackendError
+from inboxguard.log_setup import register_secret
 
 AUTHORITY_BASE = "https://login.microsoftonline.com"
 # msal adds offline_access (the refresh token) itself and refuses it when asked explicitly.
@@ -93,11 +95,29 @@ def load_cache(account: ImapAccount, path: Path) -> Any:
         cache.deserialize(serialized)
     except ValueError:
         raise ConsentNeededError(account.name, f"{path} is damaged") from None
+    _register_tokens(serialized)
     return cache
 
 
 def save_cache(account: ImapAccount, path: Path, cache: Any) -> None:
-    write_tokens(account.name, path, {"provider": "microsoft", "msal_cache": cache.serialize()})
+    serialized = cache.serialize()
+    _register_tokens(serialized)  # a consent just given, or a token msal just refreshed
+    write_tokens(account.name, path, {"provider": "microsoft", "msal_cache": serialized})
+
+
+def _register_tokens(serialized: str) -> None:
+    """Every token in msal's serialised cache (each entry's ``secret``) is redacted from logs."""
+    try:
+        sections = json.loads(serialized)
+    except ValueError:
+        return
+    if not isinstance(sections, dict):
+        return
+    for section in sections.values():
+        entries = section.values() if isinstance(section, dict) else ()
+        for entry in entries:
+            if isinstance(entry, dict) and isinstance(entry.get("secret"), str):
+                register_secret(entry["secret"])
 
 
 def _app(account: ImapAccount, cache: Any) -> Any:

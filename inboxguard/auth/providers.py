@@ -9,6 +9,7 @@ from inboxguard.auth import google, microsoft
 from inboxguard.config import ImapAccount
 from inboxguard.credentials import resolve_password
 from inboxguard.errors import BackendError
+from inboxguard.log_setup import register_secret
 
 
 def authorize(
@@ -24,10 +25,15 @@ def authorize(
 
 def access_token(account: ImapAccount, environ: Mapping[str, str] | None = None) -> str:
     if account.oauth_provider == "google":
-        return google.access_token(account, environ=environ)
-    if account.oauth_provider == "microsoft":
-        return microsoft.access_token(account, environ=environ)
-    raise BackendError(account.name, "no oauth_provider configured")
+        token = google.access_token(account, environ=environ)
+    elif account.oauth_provider == "microsoft":
+        token = microsoft.access_token(account, environ=environ)
+    else:
+        raise BackendError(account.name, "no oauth_provider configured")
+    # Whichever way the provider module came by it, the log redaction knows it before the
+    # login that presents it can fail and be logged.
+    register_secret(token)
+    return token
 
 
 def login_secret(account: ImapAccount) -> str:

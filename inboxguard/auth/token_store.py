@@ -18,6 +18,7 @@ from typing import Any
 
 from inboxguard.config import state_dir
 from inboxguard.errors import BackendError, LoginFailedError
+from inboxguard.log_setup import register_secret
 
 
 class ConsentNeededError(LoginFailedError):
@@ -48,6 +49,9 @@ def read_tokens(account: str, path: Path) -> dict[str, Any]:
         raise ConsentNeededError(account, f"{path} is damaged") from None
     if not isinstance(data, dict):
         raise ConsentNeededError(account, f"{path} is damaged")
+    for key in ("access_token", "refresh_token"):  # Google's layout; microsoft.py reads msal's
+        if isinstance(data.get(key), str):
+            register_secret(data[key])
     return data
 
 
