@@ -6,9 +6,7 @@ import functools
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +15,9 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
+import structlog
 from rich.console import Console
+from rich.text import Text
 
 from inboxguard.auth.providers import authorize
 from inboxguard.backends import open_backend
@@ -31,12 +31,15 @@ from inboxguard.config import (
     load_config,
     state_url,
 )
+from inboxguard.delivery import probe
+from inboxguard.digest.sending import compose, send_digest
 from inboxguard.domain.incident_protocol import Stage
 from inboxguard.errors import ConfigError, InboxGuardError
 from inboxguard.explain import explain_message
 from inboxguard.log_setup import configure_logging
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
+from inboxguard.service.daemon import Daemon
 from inboxguard.service.evaluation import EvaluationCache, evaluate_account
 from inboxguard.service.marking import ACTIONS, apply_mark
 from inboxguard.service.status_view import health_lines, status_json, status_table
@@ -44,6 +47,16 @@ from inboxguard.starter import STARTER_CONFIG
 from inboxguard.store import StateStore
 
 ENV_NOW = "INBOXGUARD_NOW"
+log = structlog.get_logger(__name__)
+
+
+class DigestNotSent(InboxGuardError):
+    """`digest --send` could not deliver (the error says why; it is retried by the service)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"digest not sent: {reason}")
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -70,6 +83,7 @@ class App:
     verbose: int
     console: Console
     err: Console
+    log_format: str | None = None
 
     def config(self) -> Config:
         return load_config(config_path(self.config_path))
@@ -119,17 +133,25 @@ def open_store(config: Config) -> Iterator[StateStore]:
     "--config", "config_file", type=click.Path(path_type=Path), help="Configuration file."
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "console"]),
+    help="Log lines as JSON or key=value (auto: JSON under journald). Default: the "
+    "configuration's service.log_format.",
+)
 @click.version_option(package_name="inboxguard")
 @click.pass_context
-def main(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
+def main(
+    ctx: click.Context, config_file: Path | None, verbose: int, log_format: str | None
+) -> None:
     """InboxGuard keeps your 24-hour reply promise to clients."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    configure_logging(level)
+    configure_logging(level, fmt=log_format or "auto")
     console = Console()
     if not console.is_terminal:
         # Piped or captured: no terminal width to respect, so do not squash the table.
         console = Console(width=160)
-    ctx.obj = App(config_file, verbose, console, Console(stderr=True))
+    ctx.obj = App(config_file, verbose, console, Console(stderr=True), log_format)
 
 
 pass_app = click.make_pass_decorator(App)
@@ -173,6 +195,13 @@ def check(app: App) -> None:
         except InboxGuardError as exc:
             problems += 1
             click.echo(f"[{account.name}] problem: {exc}", err=True)
+    try:
+        click.echo(
+            f"[digest] {ctx.config.digest.time} {ctx.config.owner.timezone}: {probe(ctx.config)}"
+        )
+    except InboxGuardError as exc:
+        problems += 1
+        click.echo(f"[digest] problem: {exc}", err=True)
     if problems:
         sys.exit(1)
 
@@ -208,26 +237,62 @@ def _describe_imap(backend: ImapBackend, ctx: Context, now: datetime) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Run one cycle for every account and exit.")
-@click.option("--interval", default=120, show_default=True, help="Seconds between cycles.")
 @pass_app
 @handle_errors
-def run(app: App, once: bool, interval: int) -> None:
-    """The service: poll, evaluate, write drafts."""
+def run(app: App, once: bool) -> None:
+    """The service: polls, evaluates, writes drafts, sends the daily digest.
+
+    SIGTERM finishes the cycle in flight and exits; SIGHUP reloads the configuration.
+    """
     ctx = app.context()
-    with open_store(ctx.config) as store:
-        if once:
+    if once:
+        with open_store(ctx.config) as store:
             results = _cycle(app, ctx, store, write_drafts=True)
-            _print_results(results)
-            if any(not r.ok for r in results):
-                sys.exit(1)
+        _print_results(results)
+        if any(not r.ok for r in results):
+            sys.exit(1)
+        return
+    # A service says what it does: INFO unless asked for more, in the configured format.
+    level = {0: logging.INFO, 1: logging.INFO}.get(app.verbose, logging.DEBUG)
+    configure_logging(level, fmt=app.log_format or ctx.config.service.log_format)
+    # The scheduler announces every job run at INFO; the cycle's own lines say what matters.
+    logging.getLogger("apscheduler").setLevel(
+        logging.DEBUG if level < logging.INFO else logging.WARNING
+    )
+    if ctx.config.digest.delivery == "smtp":
+        # A digest that cannot be delivered is found at start, not at 08:00.
+        log.info("digest delivery", check=probe(ctx.config))
+    with open_store(ctx.config) as store:
+        daemon = Daemon(config_path(app.config_path), ctx.config, store, current_time)
+        sys.exit(daemon.run())
+
+
+@main.command()
+@click.option(
+    "--preview",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the digest (HTML) to this file; send nothing.",
+)
+@click.option("--send", is_flag=True, help="Send today's digest now (even if already sent).")
+@pass_app
+@handle_errors
+def digest(app: App, preview: Path | None, send: bool) -> None:
+    """The daily digest: preview it, or send it now (from the stored state)."""
+    if (preview is None) == (not send):
+        raise click.UsageError("give one of --preview FILE or --send")
+    ctx = app.context()
+    now = current_time()
+    with open_store(ctx.config) as store:
+        if preview is not None:
+            built = compose(ctx, store, now)
+            preview.write_text(built.html, encoding="utf-8")
+            click.echo(f"digest written to {preview} ({built.content.needs_action} item(s))")
             return
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-        cache = EvaluationCache()  # unchanged polls skip evaluation until a clock crosses a line
-        while not stop.is_set():
-            _cycle(app, ctx, store, write_drafts=True, cache=cache)
-            stop.wait(interval)
+        outcome = send_digest(ctx, store, now, force=True)
+    if outcome.status != "sent":
+        raise DigestNotSent(outcome.error or outcome.status)
+    where = outcome.record.delivered_to if outcome.record else ""
+    click.echo(f"digest for {outcome.day.isoformat()} sent: {where}")
 
 
 def _cycle(
@@ -306,13 +371,17 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
         if as_json:
             click.echo(
                 json.dumps(
-                    status_json(views, now=now, calendar=ctx.calendar), ensure_ascii=False, indent=2
+                    status_json(views, now=now, calendar=ctx.calendar, health=store.health()),
+                    ensure_ascii=False,
+                    indent=2,
                 )
             )
             return
         language = ctx.config.owner.language
-        for line in health_lines(store.health(), ctx.calendar, language):
-            app.console.print(f"[bold red]{line}[/]", markup=True, highlight=False)
+        names = [a.name for a in ctx.config.accounts]
+        for line, failing in health_lines(store.health(), ctx.calendar, language, names):
+            style = "bold red" if failing else "dim"
+            app.console.print(Text(line, style=style))
         if not views:
             click.echo("Nothing needs attention." if not show_all else "No tracked threads.")
             return

@@ -23,7 +23,8 @@ from rich.panel import Panel
 from rich.text import Text
 
 from inboxguard.backends import open_backend
-from inboxguard.config import parse_config
+from inboxguard.config import Config, parse_config
+from inboxguard.digest.sending import compose
 from inboxguard.drafting.dates import format_promise_date
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
@@ -143,12 +144,13 @@ def run_demo(console: Console, *, now: datetime, keep: Path | None = None) -> No
         )
 
 
-def _run(console: Console, base: Path, now: datetime) -> None:
+def sample_config(base: Path) -> Config:
+    """The demo's configuration: the sample owner, clients and Maildir under ``base``."""
     mail_root = base / "Mail"
     rules_dir = base / "rules"
-    rules_dir.mkdir(exist_ok=True)
+    rules_dir.mkdir(parents=True, exist_ok=True)
     (rules_dir / "clients.toml").write_text(CLIENTS_TOML, encoding="utf-8")
-    config = parse_config(
+    return parse_config(
         {
             "owner": {
                 "name": OWNER[0],
@@ -161,8 +163,14 @@ def _run(console: Console, base: Path, now: datetime) -> None:
             "accounts": [{"name": "demo", "kind": "maildir", "path": str(mail_root)}],
             "state": {"url": f"sqlite:///{base / 'state.db'}"},
             "rules_dir": str(rules_dir),
+            "digest": {"delivery": "file", "path": str(base / "digests")},
         }
     )
+
+
+def _run(console: Console, base: Path, now: datetime) -> None:
+    mail_root = base / "Mail"
+    config = sample_config(base)
     ctx = Context.build(config)
     promised_day = ctx.calendar.add_business_days(
         ctx.calendar.local(now - timedelta(hours=30)).date(), 3
@@ -175,8 +183,11 @@ def _run(console: Console, base: Path, now: datetime) -> None:
     try:
         results = run_cycle(ctx, store, [open_backend(config.accounts[0])], now=now)
         views = evaluate_account(ctx, store, "demo", now)
+        digest = compose(ctx, store, now)
     finally:
         store.close()
+    digest_file = base / "digest.html"
+    digest_file.write_text(digest.html, encoding="utf-8")
     result = results[0]
     holding = sum(1 for d in result.drafts_written if d.purpose == "holding")
     reports = len(result.drafts_written) - holding
@@ -202,3 +213,4 @@ def _run(console: Console, base: Path, now: datetime) -> None:
         body = draft.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else ""
         console.print(Panel(Text(f"{header_lines}\n\n{text}"), title=purpose, expand=False))
+    console.print(f"\nDaily digest: {digest.message['Subject']}\n(HTML preview: {digest_file})")

@@ -51,9 +51,23 @@ drafts_folder = "Drafts"
 # # ca_file = "/etc/ssl/private-ca.pem"  # a server whose certificate comes from a private CA
 
 [digest]
-time = "08:00"
-# to = "hanako@example.jp"
+time = "08:00"                         # in owner.timezone; sent later the same day if missed
+# to = "hanako@example.jp"             # default: the first of owner.addresses
 delivery = "file"                      # smtp | imap-append | file
+# path = "~/.local/state/inboxguard/digests"   # delivery = "file": one .eml and .html a day
+# account = "work"                     # delivery = "imap-append": into this account's INBOX
+# smtp_host = "smtp.example.jp"        # delivery = "smtp":
+# smtp_security = "tls"                # tls (465) | starttls (587)
+# smtp_username = "hanako@example.jp"
+# smtp_password_command = "pass show mail/work"   # or smtp_password_env / _credential
+# smtp_auth = "oauth2"                 # instead: XOAUTH2 with an oauth2 account's consent
+# smtp_oauth_account = "gmail"
+# skip_if_empty = false
+
+[service]
+poll_interval = "2m"                   # each account, jittered by poll_jitter
+poll_jitter = "20s"
+log_format = "auto"                    # auto (JSON under journald) | json | console
 
 [state]
 # url = "sqlite:///~/.local/state/inboxguard/state.db"   # default; or postgresql+psycopg://…

@@ -56,11 +56,13 @@ class Identity:
         return value.lower() in self.addresses
 
     def is_mine(self, message: TrackedMessage) -> bool:
-        return self.is_me(message.sender)
+        """From one of my addresses and written by me: my vacation auto-reply or the digest
+        InboxGuard mails me (both Auto-Submitted) answer nobody."""
+        return self.is_me(message.sender) and message.automated_reason is None
 
     def counterpart_reason(self, message: TrackedMessage) -> str | None:
         """None when the message is a counterpart message; otherwise why it is not."""
-        if self.is_mine(message):
+        if self.is_me(message.sender):
             return "from me"
         if message.automated_reason:
             return f"automated: {message.automated_reason}"
@@ -81,7 +83,7 @@ class Identity:
 
     def other_party(self, message: TrackedMessage) -> str | None:
         """The address on the other side: the sender of theirs, the first recipient of mine."""
-        if not self.is_mine(message):
+        if not self.is_me(message.sender):
             return message.sender.address or None
         for address in (*message.to, *message.cc):
             if address.address and not self.is_me(address):

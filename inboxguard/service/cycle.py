@@ -57,6 +57,12 @@ BATCH = 500  # messages per transaction on a long first scan
 PRUNE_MARGIN = timedelta(days=7)
 STATISTICS_KEPT = timedelta(days=90)
 Progress = Callable[[str, int, int], None]  # (what, done, total)
+StopRequested = Callable[[], bool]
+TEXT_CHUNK = 200  # texts read between two looks at a stop request
+
+
+class CycleInterrupted(Exception):
+    """The service is stopping: the cycle ends at a point where nothing is half-written."""
 
 
 @dataclass(slots=True)
@@ -70,6 +76,7 @@ class AccountResult:
     skipped_until: datetime | None = None
     evaluated: bool = True  # False: nothing new and the last evaluation still held
     retry_at: datetime | None = None  # after a failure: when the account is tried again
+    interrupted: bool = False  # stopped part-way for a shutdown; resumes next start
 
     @property
     def ok(self) -> bool:
@@ -89,10 +96,16 @@ def run_cycle(
     write_drafts: bool = True,
     progress: Progress | None = None,
     cache: EvaluationCache | None = None,
+    should_stop: StopRequested | None = None,
 ) -> list[AccountResult]:
+    """One cycle per backend. ``should_stop`` is asked between batches: when it says yes,
+    the account's cycle ends there (what was read is kept) and the remaining accounts are
+    not polled."""
     templates = text_renderer(ctx.config.templates_dir)
     results = []
     for backend in backends:
+        if should_stop is not None and should_stop():
+            break
         result = AccountResult(backend.account)
         health = store.account_health(backend.account)
         if (
@@ -121,7 +134,13 @@ def run_cycle(
                     templates=templates if write_drafts else None,
                     progress=progress,
                     cache=cache,
+                    should_stop=should_stop,
                 )
+        except CycleInterrupted:
+            result.interrupted = True
+            log.info("cycle interrupted for shutdown", account=backend.account)
+            results.append(result)
+            break
         except InboxGuardError as exc:
             result.error = str(exc)
             failure = exc
@@ -164,6 +183,7 @@ def _poll_and_act(
     templates: TemplateRenderer | None,
     progress: Progress | None,
     cache: EvaluationCache | None,
+    should_stop: StopRequested | None = None,
 ) -> None:
     """Read what is new, read the texts that decide something, evaluate, write drafts.
 
@@ -172,7 +192,9 @@ def _poll_and_act(
     then costs one status answer per folder and nothing more.
     """
     account = backend.account
-    result.new_messages, changed = sync_account(ctx, store, backend, now=now, progress=progress)
+    result.new_messages, changed = sync_account(
+        ctx, store, backend, now=now, progress=progress, should_stop=should_stop
+    )
     last_mark = store.last_mark_id(account) if cache is not None else 0
     if cache is not None and not changed and cache.still_valid(account, now, last_mark):
         result.evaluated = False
@@ -183,7 +205,7 @@ def _poll_and_act(
         episodes_before=now - STATISTICS_KEPT,
     )
     threads = account_threads(ctx, store, account, now)
-    threads = _read_deciding_texts(ctx, store, backend, threads, now=now)
+    threads = _read_deciding_texts(ctx, store, backend, threads, now=now, should_stop=should_stop)
     store.assign_threads(account, threads)
     views = evaluate_account(ctx, store, account, now, threads)
     record_episodes(ctx, store, account, views)
@@ -202,6 +224,7 @@ def _read_deciding_texts(
     threads: list[Thread],
     *,
     now: datetime,
+    should_stop: StopRequested | None = None,
 ) -> list[Thread]:
     """Read the texts that decide states and incidents, in two rounds: the counterpart's
     scores first, then my reports in the threads those scores (or marks) made incidents."""
@@ -218,8 +241,10 @@ def _read_deciding_texts(
     ]
     for wanted_in, reports in rounds:
         wanted = wanted_in(threads)
-        if wanted:
-            facts = read_facts(ctx, backend, wanted, reports=reports)
+        # In chunks, each one stored: a first scan stopped half-way does not read again.
+        for start in range(0, len(wanted), TEXT_CHUNK):
+            _check_stop(should_stop)
+            facts = read_facts(ctx, backend, wanted[start : start + TEXT_CHUNK], reports=reports)
             store.apply_text_facts(account, facts)
             threads = with_facts(threads, facts)
     return threads
@@ -232,12 +257,14 @@ def sync_account(
     *,
     now: datetime,
     progress: Progress | None = None,
+    should_stop: StopRequested | None = None,
 ) -> tuple[int, bool]:
     """Read what is new in every folder into the store: (new messages, anything changed)."""
     account = backend.account
     total_new = 0
     changed = False
     for folder in backend.folders():
+        _check_stop(should_stop)
         marker = store.folder_marker(account, folder.name)
         changes = backend.changes(
             folder,
@@ -278,7 +305,15 @@ def sync_account(
                 progress(f"{account}/{folder.name}", done, len(uids))
             if last:
                 break
+            # The folder's marker moves only with its last batch: the next cycle reads
+            # only the messages not stored yet.
+            _check_stop(should_stop)
     return total_new, changed
+
+
+def _check_stop(should_stop: StopRequested | None) -> None:
+    if should_stop is not None and should_stop():
+        raise CycleInterrupted
 
 
 def record_episodes(

@@ -79,11 +79,16 @@ def incident_json(incident: Incident | None, calendar: BusinessCalendar) -> dict
 
 
 def status_json(
-    views: Sequence[ThreadView], *, now: datetime, calendar: BusinessCalendar
+    views: Sequence[ThreadView],
+    *,
+    now: datetime,
+    calendar: BusinessCalendar,
+    health: Sequence[AccountHealth] = (),
 ) -> dict[str, Any]:
     return {
         "now": calendar.local(now).isoformat(timespec="seconds"),
         "threads": [thread_json(v, calendar) for v in views],
+        "accounts": [health_json(item, calendar) for item in health],
     }
 
 
@@ -152,15 +157,46 @@ def incident_cell(view: ThreadView, now: datetime) -> Text:
 
 
 def health_lines(
-    health: Sequence[AccountHealth], calendar: BusinessCalendar, language: str
-) -> list[str]:
+    health: Sequence[AccountHealth],
+    calendar: BusinessCalendar,
+    language: str,
+    accounts: Sequence[str] | None = None,
+) -> list[tuple[str, bool]]:
+    """One line per account: its last successful poll and its last failure; (line, failing).
+
+    ``accounts``: the configured names, in order (an account never polled says so); None
+    lists every account the store knows.
+    """
+    by_name = {item.account: item for item in health}
+    names = list(accounts) if accounts is not None else sorted(by_name)
+
+    def when(moment: datetime | None) -> str:
+        return format_due(calendar.local(moment), language) if moment is not None else "never"
+
     lines = []
-    for item in health:
-        if item.failing_since is not None:
-            since = format_due(calendar.local(item.failing_since), language)
-            line = f"account {item.account}: failing since {since}: {item.last_error}"
+    for name in names:
+        item = by_name.get(name)
+        if item is None:
+            lines.append((f"account {name}: not polled yet", False))
+            continue
+        line = f"account {name}: last successful poll {when(item.last_success_at)}"
+        if item.last_failure_at is not None:
+            line += f"; last failure {when(item.last_failure_at)}: {item.last_error}"
+        failing = item.failing_since is not None
+        if failing:
+            line += f"; FAILING since {when(item.failing_since)}"
             if item.next_attempt_at is not None:
-                retry = format_due(calendar.local(item.next_attempt_at), language)
-                line += f" (next attempt {retry})"
-            lines.append(line)
+                line += f" (next attempt {when(item.next_attempt_at)})"
+        lines.append((line, failing))
     return lines
+
+
+def health_json(item: AccountHealth, calendar: BusinessCalendar) -> dict[str, Any]:
+    return {
+        "account": item.account,
+        "last_success_at": _iso(item.last_success_at, calendar),
+        "last_failure_at": _iso(item.last_failure_at, calendar),
+        "failing_since": _iso(item.failing_since, calendar),
+        "last_error": item.last_error,
+        "next_attempt_at": _iso(item.next_attempt_at, calendar),
+    }

@@ -56,7 +56,18 @@ def _v4_incident_facts(connection: Connection) -> None:
     _add_missing_columns(connection, t, columns)
 
 
-STEPS: tuple[Step, ...] = (_v1_initial, _v2_account_backoff, _v3_text_read, _v4_incident_facts)
+def _v5_digests(connection: Connection) -> None:
+    """digests: what was sent on which day, so a digest is never sent twice."""
+    schema.digests.create(connection, checkfirst=True)
+
+
+STEPS: tuple[Step, ...] = (
+    _v1_initial,
+    _v2_account_backoff,
+    _v3_text_read,
+    _v4_incident_facts,
+    _v5_digests,
+)
 CURRENT_VERSION = len(STEPS)
 
 

@@ -152,3 +152,18 @@ account_health = Table(
     Column("consecutive_failures", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UtcDateTime),
 )
+
+# v5: one row per digest day and recipient: sent once, failures retried with backoff.
+digests = Table(
+    "digests",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("recipient", String(320), primary_key=True),
+    Column("message_id", String(998), nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("delivered_to", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("last_attempt_at", UtcDateTime),
+    Column("next_attempt_at", UtcDateTime),
+)

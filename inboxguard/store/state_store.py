@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,19 @@ class AccountHealth:
     last_error: str | None
     consecutive_failures: int = 0
     next_attempt_at: datetime | None = None  # set after a failure: leave the account till then
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRecord:
+    day: date
+    recipient: str
+    message_id: str
+    sent_at: datetime | None
+    delivered_to: str | None
+    attempts: int
+    last_error: str | None
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +435,53 @@ class StateStore:
         with self.engine.connect() as c:
             rows = c.execute(select(t).where(t.c.started_at >= since).order_by(t.c.started_at))
             return [EpisodeRow(**row._mapping) for row in rows]
+
+    # -- digests ------------------------------------------------------------------------
+
+    def digest(self, day: date, recipient: str) -> DigestRecord | None:
+        t = schema.digests
+        with self.engine.connect() as c:
+            row = c.execute(
+                select(t).where(t.c.day == day, t.c.recipient == recipient)
+            ).one_or_none()
+        return DigestRecord(**row._mapping) if row is not None else None
+
+    def record_digest(
+        self,
+        day: date,
+        recipient: str,
+        message_id: str,
+        *,
+        at: datetime,
+        delivered_to: str | None = None,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> DigestRecord:
+        """One delivery attempt: sent (``delivered_to``) or failed (``error``, retry time)."""
+        t = schema.digests
+        with self.engine.begin() as c:
+            row = c.execute(
+                select(t).where(t.c.day == day, t.c.recipient == recipient)
+            ).one_or_none()
+            values: dict[str, Any] = {
+                "message_id": message_id,
+                "attempts": (row.attempts if row is not None else 0) + 1,
+                "last_attempt_at": at,
+                "last_error": error,
+                "next_attempt_at": next_attempt_at if error is not None else None,
+            }
+            if error is None:
+                values |= {"sent_at": at, "delivered_to": delivered_to}
+            if row is None:
+                c.execute(insert(t).values(day=day, recipient=recipient, **values))
+            else:
+                c.execute(
+                    update(t).where(t.c.day == day, t.c.recipient == recipient).values(**values)
+                )
+        record = self.digest(day, recipient)
+        if record is None:  # written in the transaction above
+            raise InboxGuardError("state store lost a digest record it just wrote")
+        return record
 
     # -- account health -------------------------------------------------------------------
 

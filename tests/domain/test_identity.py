@@ -87,3 +87,16 @@ def test_the_other_party_is_their_sender_or_my_first_other_recipient() -> None:
     assert IDENTITY.other_party(msg(AT)) == CLIENT.address
     assert IDENTITY.other_party(mine) == CLIENT.address
     assert IDENTITY.other_party(msg(AT, sender=OWNER, to=(OWNER,))) is None
+
+
+def test_my_automated_mail_is_not_mine_and_answers_nobody() -> None:
+    from dataclasses import replace as _replace
+
+    from tests.domain.factories import IDENTITY, OWNER, jst, msg
+
+    auto_reply = _replace(
+        msg(jst(2026, 11, 20, 10), sender=OWNER), automated_reason="Auto-Submitted"
+    )
+    assert not IDENTITY.is_mine(auto_reply)
+    assert IDENTITY.counterpart_reason(auto_reply) == "from me"
+    assert IDENTITY.other_party(auto_reply) == "taro@client.example"

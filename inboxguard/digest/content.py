@@ -1,0 +1,320 @@
+"""What the daily digest says (SPEC §8), as plain data in the owner's language.
+
+Built from the same evaluation as `status`, so the two never disagree. Every value is a
+string ready to print; the templates only lay them out (and the HTML one escapes them,
+since subjects and names come from other people's mail). Sections, most urgent first:
+accounts failing for more than an hour (a digest that silently misses a mailbox is worse
+than none), overdue threads, threads due within 24 hours, holding drafts waiting to be
+sent, promises due, incidents, threads classified as needing no reply, accounts that
+failed to poll, and the response statistics for 7 and 30 days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.durations import format_duration
+from inboxguard.domain.reply_clock import ThreadState
+from inboxguard.domain.statistics import (
+    DayBar,
+    EpisodeLike,
+    ResponseStats,
+    daily_bars,
+    per_client,
+    response_stats,
+)
+from inboxguard.drafting.dates import format_due
+from inboxguard.service.evaluation import ThreadView
+from inboxguard.store import AccountHealth
+
+DUE_SOON = timedelta(hours=24)
+LONG_FAILURE = timedelta(hours=1)
+NO_REPLY_REVIEW = timedelta(days=7)
+CHART_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadLine:
+    account: str
+    thread_id: str
+    subject: str
+    who: str
+    when: str  # the deadline in the owner's words, or ""
+    left: str  # "3h12m" / "2h late" / ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentLine:
+    subject: str
+    who: str
+    stage: str
+    due: str
+    left: str
+    late: bool
+    opened: str
+
+
+@dataclass(frozen=True, slots=True)
+class HealthLine:
+    account: str
+    since: str
+    for_how_long: str
+    error: str
+    next_attempt: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatsLine:
+    label: str
+    decided: int
+    share: str
+    median: str
+    p90: str
+
+
+@dataclass(frozen=True, slots=True)
+class BarLine:
+    label: str
+    width: int  # percent of the widest bar, 0-100
+    value: str
+    answered: int
+
+
+@dataclass(frozen=True, slots=True)
+class DigestContent:
+    language: str
+    day: date
+    date_label: str
+    failing_long: list[HealthLine] = field(default_factory=list)
+    overdue: list[ThreadLine] = field(default_factory=list)
+    due_soon: list[ThreadLine] = field(default_factory=list)
+    drafts_waiting: list[ThreadLine] = field(default_factory=list)
+    promises: list[ThreadLine] = field(default_factory=list)
+    incidents: list[IncidentLine] = field(default_factory=list)
+    no_reply: list[ThreadLine] = field(default_factory=list)
+    failing: list[HealthLine] = field(default_factory=list)
+    stats: list[StatsLine] = field(default_factory=list)
+    per_client: list[StatsLine] = field(default_factory=list)
+    bars: list[BarLine] = field(default_factory=list)
+
+    @property
+    def needs_action(self) -> int:
+        """Items that ask something of the owner today (the subject line counts them)."""
+        return (
+            len(self.overdue)
+            + len(self.due_soon)
+            + len(self.drafts_waiting)
+            + len(self.promises)
+            + len(self.incidents)
+            + len(self.failing)
+            + len(self.failing_long)
+        )
+
+    @property
+    def empty(self) -> bool:
+        return self.needs_action == 0 and not self.no_reply
+
+
+def build_content(
+    views: Sequence[ThreadView],
+    health: Sequence[AccountHealth],
+    episodes: Sequence[EpisodeLike],
+    *,
+    now: datetime,
+    calendar: BusinessCalendar,
+    language: str,
+) -> DigestContent:
+    local_now = calendar.local(now)
+    today = local_now.date()
+    words = _Words(language, calendar, now)
+    overdue: list[ThreadLine] = []
+    due_soon: list[ThreadLine] = []
+    waiting: list[ThreadLine] = []
+    promises: list[ThreadLine] = []
+    incidents: list[IncidentLine] = []
+    quiet: list[ThreadLine] = []
+    for view in views:
+        status = view.status
+        state = status.state
+        if state is ThreadState.OVERDUE:
+            overdue.append(words.thread(view, status.due_at))
+        elif (
+            state in (ThreadState.WAITING, ThreadState.AT_RISK)
+            and status.due_at is not None
+            and status.due_at - now <= DUE_SOON
+        ):
+            due_soon.append(words.thread(view, status.due_at))
+        if state in (ThreadState.WAITING, ThreadState.AT_RISK, ThreadState.OVERDUE):
+            holding = [d for d in view.drafts if d.purpose == "holding"]
+            reports = [d for d in view.drafts if d.purpose != "holding"]
+            if holding and status.clock_started_at in {d.clock_started_at for d in holding}:
+                waiting.append(words.thread(view, status.due_at, note=words.holding_note))
+            elif reports and view.open_incident is not None:
+                waiting.append(words.thread(view, status.due_at, note=words.report_note))
+        promise = status.promise
+        if state is ThreadState.PROMISE_OVERDUE and promise is not None:
+            promises.append(words.thread(view, promise.due_at, note=words.promise_broken))
+        elif (
+            state is ThreadState.PROMISED
+            and promise is not None
+            # The day before and on the day (SPEC §6).
+            and promise.date <= today + timedelta(days=1)
+        ):
+            promises.append(words.thread(view, promise.due_at, note=words.promise_due))
+        incident = view.open_incident
+        if incident is not None and incident.next_stage is not None:
+            stage = incident.next_stage
+            incidents.append(
+                IncidentLine(
+                    subject=view.thread.subject,
+                    who=words.who(view),
+                    stage=words.stage(stage.name.value),
+                    due=words.when(stage.due_at),
+                    left=words.left(stage.due_at),
+                    late=stage.due_at <= now,
+                    opened=words.when(incident.opened_at),
+                )
+            )
+        if state is ThreadState.NO_REPLY_NEEDED:
+            latest = view.thread.messages[-1].date
+            if now - latest <= NO_REPLY_REVIEW:
+                quiet.append(words.thread(view, None, note=words.quiet_reason(status.reason)))
+    incidents.sort(key=lambda line: (not line.late, line.due))
+
+    failing: list[HealthLine] = []  # failing for less than an hour: listed near the end
+    failing_long: list[HealthLine] = []  # for more: they head the digest
+    for item in health:
+        if item.failing_since is not None:
+            long = now - item.failing_since > LONG_FAILURE
+            (failing_long if long else failing).append(words.health(item))
+    week = [e for e in episodes if e.started_at >= now - timedelta(days=7)]
+    month = [e for e in episodes if e.started_at >= now - timedelta(days=30)]
+    stats = [
+        words.stats(words.last_days(7), response_stats(week, now)),
+        words.stats(words.last_days(30), response_stats(month, now)),
+    ]
+    clients = [words.stats(name, s) for name, s in per_client(month, now, other=words.other)]
+    bars = words.bars(daily_bars(month, now=now, days=CHART_DAYS, calendar=calendar))
+    return DigestContent(
+        language=language,
+        day=today,
+        date_label=words.day_label(local_now),
+        failing_long=failing_long,
+        overdue=overdue,
+        due_soon=due_soon,
+        drafts_waiting=waiting,
+        promises=promises,
+        incidents=incidents,
+        no_reply=quiet,
+        failing=failing,
+        stats=stats,
+        per_client=clients,
+        bars=bars,
+    )
+
+
+class _Words:
+    """The owner's language for times, durations and the few fixed phrases."""
+
+    def __init__(self, language: str, calendar: BusinessCalendar, now: datetime) -> None:
+        self.ja = language == "ja"
+        self.language = "ja" if self.ja else "en"
+        self.calendar = calendar
+        self.now = now
+        self.holding_note = "保留返信の下書きあり" if self.ja else "holding reply drafted"
+        self.report_note = "報告の下書きあり" if self.ja else "report drafted"
+        self.promise_broken = "約束の期限切れ" if self.ja else "promise broken"
+        self.promise_due = "約束の期限" if self.ja else "promise due"
+        self.other = "その他" if self.ja else "others"
+
+    def when(self, moment: datetime | None) -> str:
+        return format_due(self.calendar.local(moment), self.language) if moment else ""
+
+    def left(self, target: datetime | None) -> str:
+        if target is None:
+            return ""
+        seconds = int((target - self.now).total_seconds())
+        amount = format_duration(timedelta(minutes=abs(seconds) // 60))
+        if seconds < 0:
+            return f"{amount}超過" if self.ja else f"{amount} late"
+        return f"残り{amount}" if self.ja else f"{amount} left"
+
+    def who(self, view: ThreadView) -> str:
+        if view.client is not None:
+            return view.client.name
+        return view.status.counterpart or ""
+
+    def thread(self, view: ThreadView, target: datetime | None, note: str = "") -> ThreadLine:
+        return ThreadLine(
+            account=view.thread.account,
+            thread_id=view.thread.id,
+            subject=view.thread.subject or ("（件名なし）" if self.ja else "(no subject)"),
+            who=self.who(view),
+            when=self.when(target),
+            left=self.left(target),
+            note=note,
+        )
+
+    def stage(self, name: str) -> str:
+        if not self.ja:
+            return {"first_report": "first report", "root_cause": "root cause"}.get(
+                name, "remediation plan"
+            )
+        return {"first_report": "第一報", "root_cause": "原因のご報告"}.get(name, "再発防止策")
+
+    def health(self, item: AccountHealth) -> HealthLine:
+        since = item.failing_since or self.now
+        return HealthLine(
+            account=item.account,
+            since=self.when(since),
+            for_how_long=format_duration(
+                timedelta(minutes=int((self.now - since).total_seconds()) // 60)
+            ),
+            error=item.last_error or "",
+            next_attempt=self.when(item.next_attempt_at),
+        )
+
+    def quiet_reason(self, reason: str) -> str:
+        if not self.ja:
+            return reason
+        if reason.startswith("marked"):
+            return "返信不要としてマーク済み"
+        return "相手の最新のメールはお礼・了承のみ"
+
+    def last_days(self, days: int) -> str:
+        return f"直近{days}日" if self.ja else f"last {days} days"
+
+    def stats(self, label: str, stats: ResponseStats) -> StatsLine:
+        share = stats.share_within
+        return StatsLine(
+            label=label,
+            decided=stats.decided,
+            share=f"{share:.0%}" if share is not None else "–",
+            median=_rounded(stats.median),
+            p90=_rounded(stats.p90),
+        )
+
+    def bars(self, days: Sequence[DayBar]) -> list[BarLine]:
+        longest = max((d.median for d in days if d.median is not None), default=None)
+        lines = []
+        for day in days:
+            width = 0
+            if day.median is not None and longest:
+                # At least a sliver for any answered day, so "fast" is not drawn as "none".
+                width = max(2, round(100 * day.median / longest))
+            label = f"{day.day.month}/{day.day.day}"
+            lines.append(BarLine(label, width, _rounded(day.median), day.answered))
+        return lines
+
+    def day_label(self, local_now: datetime) -> str:
+        return format_due(local_now, self.language).rsplit(" ", 1)[0]
+
+
+def _rounded(value: timedelta | None) -> str:
+    if value is None:
+        return "–"
+    return format_duration(timedelta(minutes=int(value.total_seconds()) // 60))

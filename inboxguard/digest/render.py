@@ -1,0 +1,147 @@
+"""The digest as a message: HTML and text rendered from the content, one multipart/alternative.
+
+The HTML template renders with autoescaping on (``html_renderer``): a subject such as
+``</table><img src=x>`` is shown as text. The text part is the same content for clients
+that do not show HTML and for the owner's search.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import hashlib
+from datetime import datetime
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from inboxguard.digest.content import DigestContent
+from inboxguard.drafting.reply_draft import header_text
+from inboxguard.drafting.templates import html_renderer, text_renderer
+
+DIGEST_ID_DOMAIN = "inboxguard.invalid"
+PURPOSE_HEADER = "X-InboxGuard-Purpose"
+
+LABELS: dict[str, dict[str, str]] = {
+    "ja": {
+        "subject": "件名",
+        "who": "相手",
+        "due": "期限",
+        "left": "残り",
+        "failing_long": "1時間以上メールを読めていないアカウント",
+        "overdue": "期限切れ",
+        "due_soon": "24時間以内に期限",
+        "drafts_waiting": "送信待ちの下書き",
+        "promises": "約束の期限",
+        "incidents": "インシデント",
+        "next_report": "次の報告",
+        "opened": "開始",
+        "no_reply": "返信不要と判断したスレッド（ご確認ください）",
+        "failing": "メールを読めなかったアカウント",
+        "failing_since": "失敗の開始",
+        "next_attempt": "次の試行",
+        "statistics": "応答の統計",
+        "decided": "件数",
+        "within_rule": "期限内",
+        "median": "中央値",
+        "p90": "90%",
+        "per_client_note": "件数は回答済みと期限切れの合計（まだ期限内のものは含みません）。"
+        "時間は初回返信までの暦時間。",
+        "chart": "日ごとの初回返信までの時間（中央値、直近14日）",
+        "nothing": "対応が必要なものはありません。",
+        "footer": "InboxGuard は下書きを作るだけで、送信はしません。",
+        "digest": "ダイジェスト",
+    },
+    "en": {
+        "subject": "Subject",
+        "who": "Who",
+        "due": "Due",
+        "left": "Left",
+        "failing_long": "Accounts not read for more than an hour",
+        "overdue": "Overdue",
+        "due_soon": "Due within 24 hours",
+        "drafts_waiting": "Drafts waiting to be sent",
+        "promises": "Promises due",
+        "incidents": "Incidents",
+        "next_report": "Next report",
+        "opened": "opened",
+        "no_reply": "Classified as needing no reply (please check)",
+        "failing": "Accounts that failed to poll",
+        "failing_since": "failing since",
+        "next_attempt": "next attempt",
+        "statistics": "Response statistics",
+        "decided": "Count",
+        "within_rule": "In time",
+        "median": "Median",
+        "p90": "90th pct",
+        "per_client_note": "Count: answered plus missed (threads still within their time are "
+        "left out). Times: calendar time to the first reply.",
+        "chart": "First-response time per day (median, last 14 days)",
+        "nothing": "Nothing needs your attention.",
+        "footer": "InboxGuard only writes drafts; it never sends mail to your clients.",
+        "digest": "digest",
+    },
+}
+
+
+def summary(content: DigestContent) -> str:
+    """``期限切れ 1・24時間以内 2・インシデント 1`` / ``1 overdue, 2 due within 24h, …``."""
+    ja = content.language == "ja"
+    counts = [
+        (len(content.failing_long) + len(content.failing), "アカウント異常", "account failing"),
+        (len(content.overdue), "期限切れ", "overdue"),
+        (len(content.due_soon), "24時間以内", "due within 24h"),
+        (len(content.drafts_waiting), "送信待ちの下書き", "drafts waiting"),
+        (len(content.promises), "約束の期限", "promises due"),
+        (len(content.incidents), "インシデント", "incidents"),
+    ]
+    parts = [f"{ja_word} {n}" if ja else f"{n} {en_word}" for n, ja_word, en_word in counts if n]
+    if not parts:
+        return LABELS["ja" if ja else "en"]["nothing"]
+    return "・".join(parts) if ja else ", ".join(parts)
+
+
+def title(content: DigestContent) -> str:
+    return f"InboxGuard {content.date_label}: {summary(content)}"
+
+
+def render(content: DigestContent, templates_dir: Path | None = None) -> tuple[str, str]:
+    """(html, text) of the digest."""
+    labels = dict(LABELS["ja" if content.language == "ja" else "en"])
+    labels["summary"] = summary(content)
+    context = {"d": content, "t": labels, "title": title(content)}
+    html = html_renderer(templates_dir).render("digest.html.j2", context)
+    text = text_renderer(templates_dir).render("digest.txt.j2", context)
+    return html, text
+
+
+def digest_message_id(day: str, recipient: str) -> str:
+    """One id per day and recipient: IMAP delivery searches for it before appending."""
+    digest = hashlib.sha256(f"{day}\0{recipient.lower()}".encode()).hexdigest()[:16]
+    return f"<ig-digest-{day}-{digest}@{DIGEST_ID_DOMAIN}>"
+
+
+def build_message(
+    content: DigestContent,
+    *,
+    html: str,
+    text: str,
+    sender_name: str,
+    sender: str,
+    recipient: str,
+    now: datetime,
+    tz: ZoneInfo,
+) -> EmailMessage:
+    message = EmailMessage(policy=email.policy.default.clone(cte_type="7bit"))
+    message["From"] = HeaderAddress(display_name=header_text(sender_name), addr_spec=sender)
+    message["To"] = HeaderAddress(addr_spec=recipient)
+    message["Subject"] = header_text(title(content))
+    message["Date"] = email.utils.format_datetime(now.astimezone(tz))
+    message["Message-ID"] = digest_message_id(content.day.isoformat(), recipient)
+    message[PURPOSE_HEADER] = "digest"
+    # Machine-sent to its owner: mail rules and auto-responders leave it alone.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text, subtype="plain", charset="utf-8")
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    return message
