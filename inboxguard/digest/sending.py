@@ -16,7 +16,7 @@ from email.message import EmailMessage
 import structlog
 
 from inboxguard.config import Config
-from inboxguard.delivery import DeliveryError, DeliveryReceipt, deliver
+from inboxguard.delivery import DeliveryReceipt, deliver
 from inboxguard.digest.content import DigestContent, build_content
 from inboxguard.digest.render import build_message, digest_message_id, render
 from inboxguard.errors import InboxGuardError
@@ -121,29 +121,21 @@ def send_digest(
             log.info("digest skipped: nothing to report", day=day.isoformat())
             return DigestOutcome("skipped-empty", day, record)
         receipt = deliver_with(digest.message, ctx.config, day=day, environ=environ)
-    except (DeliveryError, InboxGuardError) as exc:
-        retryable = getattr(exc, "retryable", True)
+    except Exception as exc:
+        if isinstance(exc, InboxGuardError):
+            error, retryable = str(exc), getattr(exc, "retryable", True)
+        else:  # a broken owner template must not stop the service
+            log.exception("digest failed", day=day.isoformat())
+            error, retryable = f"unexpected {type(exc).__name__}", True
         return _failed(
             store,
             day=day,
             to=to,
             message_id=message_id,
             now=now,
-            error=str(exc),
+            error=error,
             previous=record,
             retryable=retryable,
-        )
-    except Exception as exc:  # a broken owner template must not stop the service
-        log.exception("digest failed", day=day.isoformat())
-        return _failed(
-            store,
-            day=day,
-            to=to,
-            message_id=message_id,
-            now=now,
-            error=f"unexpected {type(exc).__name__}",
-            previous=record,
-            retryable=True,
         )
     record = store.record_digest(day, to, message_id, at=now, delivered_to=receipt.where)
     log.info("digest sent", day=day.isoformat(), kind=receipt.kind, where=receipt.where)

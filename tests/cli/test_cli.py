@@ -24,16 +24,6 @@ def invoke(config: Path, *args: str, now: datetime = NOW) -> Result:
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-@pytest.fixture
-def mail(tmp_path: Path) -> Maildir:
-    return Maildir(tmp_path / "Mail")
-
-
-@pytest.fixture
-def config(tmp_path: Path, mail: Maildir) -> Path:
-    return write_config(tmp_path / "config.toml", config_dict(mail.root, tmp_path))
-
-
 def thread(mail: Maildir, key: str, subject: str, client_age: float, **reply: Any) -> None:
     """One client mail `client_age` hours before NOW, and optionally my reply."""
     mail.add(

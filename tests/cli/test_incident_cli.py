@@ -13,16 +13,6 @@ from tests.cli.test_cli import NOW, invoke, thread
 from tests.mailboxes import Maildir, config_dict, write_config
 
 
-@pytest.fixture
-def mail(tmp_path: Path) -> Maildir:
-    return Maildir(tmp_path / "Mail")
-
-
-@pytest.fixture
-def config(tmp_path: Path, mail: Maildir) -> Path:
-    return write_config(tmp_path / "config.toml", config_dict(mail.root, tmp_path))
-
-
 def only_thread(config: Path, minutes: int = 0, *args: str) -> dict[str, Any]:
     out = invoke(config, "status", "--json", *args, now=NOW + timedelta(minutes=minutes))
     (item,) = json.loads(out.stdout)["threads"]

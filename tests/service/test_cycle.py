@@ -10,7 +10,6 @@ from email.policy import default as default_policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import delete
 from structlog.testing import capture_logs
 
@@ -28,16 +27,6 @@ from tests.mailboxes import CLIENT, OWNER, Maildir, config_dict, maildir_account
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=TOKYO)
-
-
-@pytest.fixture
-def maildir(tmp_path: Path) -> Maildir:
-    return Maildir(tmp_path / "Mail")
-
-
-@pytest.fixture
-def ctx(tmp_path: Path, maildir: Maildir) -> Context:
-    return Context.build(parse_config(config_dict(maildir.root, tmp_path)))
 
 
 def cycle(ctx: Context, store: StateStore, now: datetime = NOW) -> AccountResult:

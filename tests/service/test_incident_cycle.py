@@ -6,41 +6,21 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from inboxguard.backends.maildir import MaildirBackend
-from inboxguard.config import parse_config
 from inboxguard.domain.incident_protocol import IncidentState
 from inboxguard.service.context import Context
-from inboxguard.service.cycle import AccountResult, run_cycle
+from inboxguard.service.cycle import run_cycle
 from inboxguard.service.evaluation import EvaluationCache, evaluate_account
 from inboxguard.service.marking import MarkError, apply_mark
 from inboxguard.service.status_view import status_json
 from inboxguard.store import StateStore
-from tests.mailboxes import CLIENT, OWNER, Maildir, config_dict, maildir_account
+from tests.mailboxes import CLIENT, OWNER, Maildir, maildir_account
+from tests.service.test_cycle import NOW, cycle
 
-TOKYO = ZoneInfo("Asia/Tokyo")
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=TOKYO)
 REPORTED = NOW - timedelta(hours=1)
-
-
-@pytest.fixture
-def maildir(tmp_path: Path) -> Maildir:
-    return Maildir(tmp_path / "Mail")
-
-
-@pytest.fixture
-def ctx(tmp_path: Path, maildir: Maildir) -> Context:
-    return Context.build(parse_config(config_dict(maildir.root, tmp_path)))
-
-
-def cycle(ctx: Context, store: StateStore, now: datetime = NOW) -> AccountResult:
-    (result,) = run_cycle(ctx, store, [MaildirBackend(maildir_account(ctx.config))], now=now)
-    assert result.ok, result.error
-    return result
 
 
 def outage(maildir: Maildir) -> None:
@@ -52,6 +32,19 @@ def outage(maildir: Maildir) -> None:
         date=REPORTED,
         message_id="<outage@client.example>",
         body="佐藤様\n\n本番サイトにログインできません。至急ご確認ください。\n\n山田\n",
+    )
+
+
+def billing_question(maildir: Maildir) -> None:
+    """An ordinary client mail: no incident unless the owner says so."""
+    maildir.add(
+        "INBOX",
+        sender=f"山田 太郎 <{CLIENT}>",
+        to=f"佐藤 花子 <{OWNER}>",
+        subject="請求書の件",
+        date=REPORTED,
+        message_id="<bill@client.example>",
+        body="金額が先月と違うようです。\n",
     )
 
 
@@ -161,15 +154,7 @@ def test_status_json_carries_the_incident_and_marks_drive_it(
 def test_an_ordinary_thread_is_opened_by_the_owners_mark(
     ctx: Context, store: StateStore, maildir: Maildir
 ) -> None:
-    maildir.add(
-        "INBOX",
-        sender=f"山田 太郎 <{CLIENT}>",
-        to=f"佐藤 花子 <{OWNER}>",
-        subject="請求書の件",
-        date=REPORTED,
-        message_id="<bill@client.example>",
-        body="金額が先月と違うようです。\n",
-    )
+    billing_question(maildir)
     cycle(ctx, store)
     (view,) = evaluate_account(ctx, store, "work", NOW)
     assert view.incident is None
@@ -194,15 +179,7 @@ def test_an_ordinary_thread_is_opened_by_the_owners_mark(
 def test_a_running_service_acts_on_a_mark_made_from_another_process(
     ctx: Context, store: StateStore, maildir: Maildir
 ) -> None:
-    maildir.add(
-        "INBOX",
-        sender=f"山田 太郎 <{CLIENT}>",
-        to=f"佐藤 花子 <{OWNER}>",
-        subject="請求書の件",
-        date=REPORTED,
-        message_id="<bill@client.example>",
-        body="金額が先月と違うようです。\n",
-    )
+    billing_question(maildir)
     cache = EvaluationCache()
     backend = MaildirBackend(maildir_account(ctx.config))
     run_cycle(ctx, store, [backend], now=NOW, cache=cache)
