@@ -19,12 +19,17 @@ import structlog
 from rich.console import Console
 from rich.text import Text
 
+from inboxguard.auth import graph as graph_auth
 from inboxguard.auth.providers import authorize
 from inboxguard.backends import open_backend
+from inboxguard.backends.ews import EwsBackend
+from inboxguard.backends.graph import GraphBackend
 from inboxguard.backends.imap import ImapBackend
 from inboxguard.backends.maildir import MaildirBackend
 from inboxguard.config import (
     Config,
+    EwsAccount,
+    GraphAccount,
     ImapAccount,
     MaildirAccount,
     config_path,
@@ -190,6 +195,12 @@ def check(app: App) -> None:
                     _describe_maildir(backend, ctx, now)
                 elif isinstance(backend, ImapBackend):
                     _describe_imap(backend, ctx, now)
+                elif isinstance(backend, GraphBackend):
+                    for line in backend.check_lines(now=now, lookback=ctx.lookback):
+                        click.echo(f"[{account.name}] {line}")
+                elif isinstance(backend, EwsBackend):
+                    for line in backend.check_lines(since=now - ctx.lookback):
+                        click.echo(f"[{account.name}] {line}")
                 else:
                     raise InboxGuardError(f"no check for account kind {account.kind!r}")
         except InboxGuardError as exc:
@@ -420,6 +431,18 @@ def auth_command(app: App, account_name: str) -> None:
     for index, account in enumerate(config.accounts):
         if account.name != account_name:
             continue
+        if isinstance(account, GraphAccount):
+            path = graph_auth.authorize(account, out=click.echo)
+            click.echo(f"consent stored for {account_name} in {path}")
+            return
+        if isinstance(account, EwsAccount):
+            # Not built yet: EWS OAuth2 needs the authorization-code exchange; the token file
+            # format (ews_oauth.save_token) is ready for it.
+            raise ConfigError(
+                f"accounts[{index}].auth",
+                "consent for EWS accounts is not built yet; use auth = 'ntlm' or 'basic' "
+                "for Exchange Server, or kind = 'graph' for Microsoft 365",
+            )
         if not isinstance(account, ImapAccount) or account.auth != "oauth2":
             raise ConfigError(
                 f"accounts[{index}].auth", f"account {account_name!r} does not use OAuth2"

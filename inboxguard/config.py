@@ -228,7 +228,77 @@ class ImapAccount(_Strict):
         return self
 
 
-AccountConfig = Annotated[MaildirAccount | ImapAccount, Field(discriminator="kind")]
+class EwsAccount(_Strict):
+    """Exchange Server on-premises (or a tenant that still allows EWS) through exchangelib."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["ews"]
+    # The EWS endpoint, e.g. https://mail.example.co.jp/EWS/Exchange.asmx (no autodiscover:
+    # a wrong guess costs minutes of timeouts at every start).
+    service_endpoint: str = Field(pattern=r"^https?://[^\s]+$")
+    primary_smtp_address: str = Field(min_length=3)
+    auth: Literal["ntlm", "basic", "oauth2"] = "ntlm"
+    username: str | None = Field(default=None, min_length=1)  # DOMAIN\user or user@domain
+    password_command: str | None = Field(default=None, min_length=1)
+    password_env: str | None = Field(default=None, min_length=1)
+    password_credential: str | None = Field(default=None, min_length=1, pattern=r"^[^/]+$")
+    # auth = "oauth2": an app registration allowed to use EWS (authorization-code flow).
+    oauth_client_id: str | None = Field(default=None, min_length=1)
+    oauth_tenant: str = Field(default="common", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    oauth_client_secret_command: str | None = Field(default=None, min_length=1)
+    oauth_client_secret_env: str | None = Field(default=None, min_length=1)
+    oauth_client_secret_credential: str | None = Field(
+        default=None, min_length=1, pattern=r"^[^/]+$"
+    )
+    ca_file: Path | None = None
+    timeout: float = Field(default=60, gt=0, le=600)
+    # Folder names as InboxGuard reports them; EWS finds them by distinguished id.
+    watch: list[str] = Field(default_factory=lambda: ["Inbox"], min_length=1)
+
+    @field_validator("ca_file")
+    @classmethod
+    def _expand_ca(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @model_validator(mode="after")
+    def _credentials(self) -> EwsAccount:
+        given = [name for name in _PASSWORD_SOURCES if getattr(self, name) is not None]
+        if self.auth == "oauth2":
+            if given:
+                raise ValueError(f"{given[0]} is not used with auth = 'oauth2': remove it")
+            if self.oauth_client_id is None:
+                raise ValueError("auth = 'oauth2' needs oauth_client_id (the app registration)")
+            return self
+        if self.username is None:
+            raise ValueError(f"auth = {self.auth!r} needs username")
+        if len(given) != 1:
+            found = ", ".join(given) if given else "none"
+            raise ValueError(
+                f"set exactly one of password_command, password_env, password_credential "
+                f"(found: {found})"
+            )
+        return self
+
+
+class GraphAccount(_Strict):
+    """Microsoft 365 through Microsoft Graph (REST over httpx; msal device-code consent)."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["graph"]
+    oauth_client_id: str = Field(min_length=1)  # a public client app registration
+    oauth_tenant: str = Field(default="organizations", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    # Base URLs, for national clouds and tests; None: the global service.
+    graph_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    oauth_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    user: str = Field(default="me", min_length=1)  # "me" or a mailbox address (delegated)
+    timeout: float = Field(default=30, gt=0, le=600)
+    page_size: int = Field(default=100, ge=1, le=1000)
+    watch: list[str] = Field(default_factory=lambda: ["inbox"], min_length=1)
+
+
+AccountConfig = Annotated[
+    MaildirAccount | ImapAccount | EwsAccount | GraphAccount, Field(discriminator="kind")
+]
 
 
 _SMTP_PASSWORD_SOURCES = ("smtp_password_command", "smtp_password_env", "smtp_password_credential")
@@ -359,6 +429,13 @@ class Config(_Strict):
         digest = self.digest
         if digest.delivery == "imap-append" and digest.account not in names:
             raise ValueError(f"digest.account {digest.account!r} is not one of the accounts")
+        target = names.get(digest.account or "")
+        if digest.delivery == "imap-append" and not isinstance(
+            target, ImapAccount | MaildirAccount
+        ):
+            raise ValueError(
+                f"digest.account {digest.account!r}: imap-append needs an imap or maildir account"
+            )
         if digest.delivery == "smtp" and digest.smtp_auth == "oauth2":
             oauth = names.get(digest.smtp_oauth_account or "")
             if not isinstance(oauth, ImapAccount) or oauth.auth != "oauth2":
@@ -475,8 +552,9 @@ def _message_of(error: Any) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "union_tag_invalid":
-        return f"unknown account kind {error['input'].get('kind')!r} (supported: maildir, imap)"
+        kinds = "maildir, imap, ews, graph"
+        return f"unknown account kind {error['input'].get('kind')!r} (supported: {kinds})"
     if kind == "union_tag_not_found":
-        return "missing 'kind' (supported: maildir, imap)"
+        return "missing 'kind' (supported: maildir, imap, ews, graph)"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")

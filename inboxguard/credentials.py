@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from inboxguard.config import DigestConfig, ImapAccount
+from inboxguard.config import DigestConfig, EwsAccount, ImapAccount
 from inboxguard.errors import BackendError
 from inboxguard.log_setup import register_secret
 
@@ -32,6 +32,15 @@ def resolve_password(account: ImapAccount, environ: Mapping[str, str] | None = N
     )
     if secret is None:
         # The configuration refuses an account without a source; this guards direct construction.
+        raise BackendError(account.name, "no password source configured")
+    return secret
+
+
+def resolve_ews_password(account: EwsAccount, environ: Mapping[str, str] | None = None) -> str:
+    """The password for an EWS account's NTLM or basic login."""
+    sources = (account.password_command, account.password_env, account.password_credential)
+    secret = _resolve(account.name, "password", sources, environ)
+    if secret is None:
         raise BackendError(account.name, "no password source configured")
     return secret
 

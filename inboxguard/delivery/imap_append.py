@@ -93,7 +93,7 @@ def probe(
 def _account(config: Config) -> ImapAccount | MaildirAccount:
     name = config.digest.account
     for account in config.accounts:
-        if account.name == name:
+        if account.name == name and isinstance(account, ImapAccount | MaildirAccount):
             return account
     # The configuration refuses this; guards a Config built around validation.
     raise DeliveryError(f"digest.account {name!r} is not one of the accounts", retryable=False)
