@@ -21,7 +21,7 @@ from rich.text import Text
 
 from inboxguard.auth import graph as graph_auth
 from inboxguard.auth.providers import authorize
-from inboxguard.backends import open_backend
+from inboxguard.backends import ews_oauth, open_backend
 from inboxguard.backends.ews import EwsBackend
 from inboxguard.backends.graph import GraphBackend
 from inboxguard.backends.imap import ImapBackend
@@ -435,14 +435,10 @@ def auth_command(app: App, account_name: str) -> None:
             path = graph_auth.authorize(account, out=click.echo)
             click.echo(f"consent stored for {account_name} in {path}")
             return
-        if isinstance(account, EwsAccount):
-            # Not built yet: EWS OAuth2 needs the authorization-code exchange; the token file
-            # format (ews_oauth.save_token) is ready for it.
-            raise ConfigError(
-                f"accounts[{index}].auth",
-                "consent for EWS accounts is not built yet; use auth = 'ntlm' or 'basic' "
-                "for Exchange Server, or kind = 'graph' for Microsoft 365",
-            )
+        if isinstance(account, EwsAccount) and account.auth == "oauth2":
+            path = ews_oauth.authorize(account, out=click.echo)
+            click.echo(f"consent stored for {account_name} in {path}")
+            return
         if not isinstance(account, ImapAccount) or account.auth != "oauth2":
             raise ConfigError(
                 f"accounts[{index}].auth", f"account {account_name!r} does not use OAuth2"

@@ -188,3 +188,45 @@ def _register(token: Mapping[str, Any]) -> None:
         value = token.get(key)
         if isinstance(value, str) and value:
             register_secret(value)
+
+
+def authorize(
+    account: EwsAccount,
+    *,
+    out: Callable[[str], None],
+    environ: Mapping[str, str] | None = None,
+    authority: str = AUTHORITY_BASE,
+) -> Path:
+    """`inboxguard auth NAME` for an EWS OAuth2 account: sign in once by device code (msal),
+    keep the access and refresh token (0600); the backend refreshes it from then on."""
+    import msal  # noqa: PLC0415 -- only consent needs msal here
+
+    tenant = f"{authority.rstrip('/')}/{account.oauth_tenant}"
+    try:
+        app = msal.PublicClientApplication(
+            account.oauth_client_id,
+            authority=tenant,
+            instance_discovery=authority == AUTHORITY_BASE,
+        )
+        # msal adds offline_access (the refresh token) itself and refuses it when asked.
+        flow = app.initiate_device_flow(scopes=[s for s in SCOPES if s != "offline_access"])
+        if "user_code" not in flow:
+            raise BackendError(account.name, "device sign-in did not start")
+        out(str(flow["message"]))
+        result = app.acquire_token_by_device_flow(flow)
+    except (OSError, ValueError) as exc:
+        message = f"Microsoft's sign-in service unreachable ({type(exc).__name__})"
+        raise BackendError(account.name, message) from None
+    if "access_token" not in result or "refresh_token" not in result:
+        error = result.get("error")
+        code = error if isinstance(error, str) and error.replace("_", "").isalpha() else "refused"
+        raise ConsentNeededError(account.name, f"sign-in was not completed ({code})")
+    expires_in = float(result.get("expires_in", 3600))
+    token = {
+        "access_token": result["access_token"],
+        "refresh_token": result["refresh_token"],
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "expires_at": time.time() + expires_in,
+    }
+    return save_token(account, token, environ)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,10 +12,9 @@ import pytest
 
 from inboxguard.config import Config, GraphAccount, parse_config
 from tests.auth.test_microsoft_device_flow import Authority
-from tests.auth.test_microsoft_device_flow import _Server as AuthorityServer
 from tests.graph.fake_graph import FakeGraph, fake_graph
-from tests.live.tls import CERT_NAME, make_certificates, openssl_available
 from tests.mailboxes import config_dict
+from tests.msal_authority import serving
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=TOKYO)
@@ -65,19 +62,6 @@ class GraphAuthority(Authority):
 
 @pytest.fixture
 def authority(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphAuthority]:
-    """msal insists on an https authority: one with a throwaway CA that requests trusts."""
-    if not openssl_available():
-        pytest.skip("needs openssl for a throwaway CA")
-    certificates = make_certificates(tmp_path / "tls")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificates.ca))  # msal talks through requests
-    authority = GraphAuthority()
-    server = AuthorityServer(authority)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificates.cert, certificates.key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    authority.base = f"https://{CERT_NAME}:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield authority
-    server.shutdown()
-    server.server_close()
+    with serving(GraphAuthority(), tmp_path, monkeypatch) as served:
+        assert isinstance(served, GraphAuthority)
+        yield served
