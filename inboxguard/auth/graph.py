@@ -22,6 +22,7 @@ from typing import Any
 
 import msal
 
+from inboxguard.auth.device_flow import error_code, sign_in
 from inboxguard.auth.microsoft import AUTHORITY_BASE
 from inboxguard.auth.microsoft import _register_tokens as register_cache_tokens
 from inboxguard.auth.token_store import (
@@ -59,15 +60,7 @@ def authorize(
     """Device-code consent; store msal's token cache (0600); return the token file's path."""
     cache = msal.SerializableTokenCache()
     app = _app(account, cache)
-    try:
-        flow = app.initiate_device_flow(scopes=SCOPES)
-        if "user_code" not in flow:
-            raise failure(account, flow, "device sign-in did not start")
-        out(str(flow["message"]))  # "To sign in, use a web browser to open … enter the code …"
-        result = app.acquire_token_by_device_flow(flow)  # polls until signed in or expired
-    except OSError as exc:  # requests' errors are OSErrors
-        message = f"Microsoft's sign-in service unreachable ({type(exc).__name__})"
-        raise BackendError(account.name, message) from None
+    result = sign_in(app, SCOPES, account=account.name, out=out)
     if "access_token" not in result:
         raise failure(account, result, "sign-in was not completed")
     register_secret(str(result["access_token"]))
@@ -116,7 +109,7 @@ def signed_in_as(account: GraphAccount, environ: Mapping[str, str] | None = None
 def failure(account: GraphAccount, result: Mapping[str, Any], what: str) -> BackendError:
     """msal's error answer as one line naming what to fix; never its description text."""
     codes = {c for c in result.get("error_codes") or () if isinstance(c, int)}
-    error = _code(result)
+    error = error_code(result)
     tenant = account.oauth_tenant
     if TENANT_NOT_FOUND in codes:
         return BackendError(
@@ -182,9 +175,3 @@ def _app(account: GraphAccount, cache: Any) -> Any:
     except OSError as exc:  # requests' errors are OSErrors
         message = f"Microsoft's authority {authority(account)} unreachable ({type(exc).__name__})"
         raise BackendError(account.name, message) from None
-
-
-def _code(result: Mapping[str, Any]) -> str:
-    # Only the error code: msal's descriptions can quote request details.
-    error = result.get("error")
-    return error if isinstance(error, str) and error.replace("_", "").isalpha() else "unknown"

@@ -14,6 +14,7 @@ from typing import Any
 
 import msal
 
+from inboxguard.auth.device_flow import error_code, sign_in
 from inboxguard.auth.token_store import (
     ConsentNeededError,
     read_tokens,
@@ -46,17 +47,9 @@ def authorize(
     """Device-code consent; store msal's token cache; return the token file's path."""
     cache = msal.SerializableTokenCache()
     app = _app(account, cache)
-    try:
-        flow = app.initiate_device_flow(scopes=SCOPES)
-        if "user_code" not in flow:
-            raise BackendError(account.name, f"device sign-in did not start ({_code(flow)})")
-        out(str(flow["message"]))  # "To sign in, use a web browser to open … and enter the code …"
-        result = app.acquire_token_by_device_flow(flow)  # polls until signed in or expired
-    except OSError as exc:  # requests' errors are OSErrors
-        message = f"Microsoft's sign-in service unreachable ({type(exc).__name__})"
-        raise BackendError(account.name, message) from None
+    result = sign_in(app, SCOPES, account=account.name, out=out)
     if "access_token" not in result:
-        raise BackendError(account.name, f"sign-in was not completed ({_code(result)})")
+        raise BackendError(account.name, f"sign-in was not completed ({error_code(result)})")
     path = token_path(account.name, environ)
     save_cache(account, path, cache)
     return path
@@ -78,7 +71,7 @@ def access_token(account: ImapAccount, *, environ: Mapping[str, str] | None = No
         message = f"Microsoft's token endpoint unreachable ({type(exc).__name__})"
         raise BackendError(account.name, message) from None
     if not result or "access_token" not in result:
-        reason = _code(result) if result else "no token in the cache"
+        reason = error_code(result) if result else "no token in the cache"
         raise ConsentNeededError(account.name, f"Microsoft refused the stored consent ({reason})")
     if cache.has_state_changed:
         save_cache(account, path, cache)
@@ -132,9 +125,3 @@ def _app(account: ImapAccount, cache: Any) -> Any:
     except (OSError, ValueError) as exc:
         message = f"Microsoft's authority {authority(account)} unreachable ({type(exc).__name__})"
         raise BackendError(account.name, message) from None
-
-
-def _code(result: Mapping[str, Any]) -> str:
-    # Only the error code: msal's descriptions can quote request details.
-    error = result.get("error")
-    return error if isinstance(error, str) and error.replace("_", "").isalpha() else "unknown"

@@ -22,6 +22,7 @@ from oauthlib.oauth2.rfc6749.errors import (  # type: ignore[import-untyped]  # 
     CustomOAuth2Error,
 )
 
+from inboxguard.auth.device_flow import error_code, sign_in
 from inboxguard.auth.token_store import (
     ConsentNeededError,
     read_tokens,
@@ -208,18 +209,14 @@ def authorize(
             authority=tenant,
             instance_discovery=authority == AUTHORITY_BASE,
         )
-        # msal adds offline_access (the refresh token) itself and refuses it when asked.
-        flow = app.initiate_device_flow(scopes=[s for s in SCOPES if s != "offline_access"])
-        if "user_code" not in flow:
-            raise BackendError(account.name, "device sign-in did not start")
-        out(str(flow["message"]))
-        result = app.acquire_token_by_device_flow(flow)
     except (OSError, ValueError) as exc:
         message = f"Microsoft's sign-in service unreachable ({type(exc).__name__})"
         raise BackendError(account.name, message) from None
+    # msal adds offline_access (the refresh token) itself and refuses it when asked.
+    scopes = [s for s in SCOPES if s != "offline_access"]
+    result = sign_in(app, scopes, account=account.name, out=out)
     if "access_token" not in result or "refresh_token" not in result:
-        error = result.get("error")
-        code = error if isinstance(error, str) and error.replace("_", "").isalpha() else "refused"
+        code = error_code(result)
         raise ConsentNeededError(account.name, f"sign-in was not completed ({code})")
     expires_in = float(result.get("expires_in", 3600))
     token = {
