@@ -22,14 +22,11 @@ from typing import Any
 
 import msal
 
+from inboxguard.auth import msal_cache
 from inboxguard.auth.device_flow import error_code, sign_in
-from inboxguard.auth.microsoft import AUTHORITY_BASE
-from inboxguard.auth.microsoft import _register_tokens as register_cache_tokens
 from inboxguard.auth.token_store import (
     ConsentNeededError,
-    read_tokens,
     token_path,
-    write_tokens,
 )
 from inboxguard.config import GraphAccount
 from inboxguard.errors import BackendError
@@ -47,8 +44,7 @@ _CONSENT_AGAIN = frozenset({CONSENT_MISSING, 50173, 70008, 70043, 700082, 50078,
 
 
 def authority(account: GraphAccount) -> str:
-    base = (account.oauth_endpoint or AUTHORITY_BASE).rstrip("/")
-    return f"{base}/{account.oauth_tenant}"
+    return msal_cache.authority(account.oauth_endpoint, account.oauth_tenant)
 
 
 def authorize(
@@ -141,23 +137,11 @@ def failure(account: GraphAccount, result: Mapping[str, Any], what: str) -> Back
 
 
 def _load(account: GraphAccount, path: Path) -> Any:
-    stored = read_tokens(account.name, path)
-    serialized = stored.get("msal_cache")
-    if stored.get("provider") != PROVIDER or not isinstance(serialized, str):
-        raise ConsentNeededError(account.name, "the stored consent is not a Microsoft Graph one")
-    cache = msal.SerializableTokenCache()
-    try:
-        cache.deserialize(serialized)
-    except ValueError:
-        raise ConsentNeededError(account.name, f"{path} is damaged") from None
-    register_cache_tokens(serialized)
-    return cache
+    return msal_cache.load_cache(account.name, path, provider=PROVIDER, kind="Microsoft Graph")
 
 
 def _save(account: GraphAccount, path: Path, cache: Any) -> None:
-    serialized = cache.serialize()
-    register_cache_tokens(serialized)  # a consent just given, or a token msal just refreshed
-    write_tokens(account.name, path, {"provider": PROVIDER, "msal_cache": serialized})
+    msal_cache.save_cache(account.name, path, cache, provider=PROVIDER)
 
 
 def _app(account: GraphAccount, cache: Any) -> Any:

@@ -7,25 +7,22 @@ kept in the account's 0600 token file. ``access_token`` lets msal refresh silent
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import msal
 
+from inboxguard.auth import msal_cache
 from inboxguard.auth.device_flow import error_code, sign_in
 from inboxguard.auth.token_store import (
     ConsentNeededError,
-    read_tokens,
     token_path,
-    write_tokens,
 )
 from inboxguard.config import ImapAccount
 from inboxguard.errors import BackendError
-from inboxguard.log_setup import register_secret
 
-AUTHORITY_BASE = "https://login.microsoftonline.com"
+PROVIDER = "microsoft"
 # msal adds offline_access (the refresh token) itself and refuses it when asked explicitly.
 SCOPES = [
     "https://outlook.office.com/IMAP.AccessAsUser.All",
@@ -34,8 +31,7 @@ SCOPES = [
 
 
 def authority(account: ImapAccount) -> str:
-    base = (account.oauth_endpoint or AUTHORITY_BASE).rstrip("/")
-    return f"{base}/{account.oauth_tenant}"
+    return msal_cache.authority(account.oauth_endpoint, account.oauth_tenant)
 
 
 def authorize(
@@ -79,38 +75,11 @@ def access_token(account: ImapAccount, *, environ: Mapping[str, str] | None = No
 
 
 def load_cache(account: ImapAccount, path: Path) -> Any:
-    stored = read_tokens(account.name, path)
-    serialized = stored.get("msal_cache")
-    if stored.get("provider") != "microsoft" or not isinstance(serialized, str):
-        raise ConsentNeededError(account.name, "the stored consent is not a Microsoft one")
-    cache = msal.SerializableTokenCache()
-    try:
-        cache.deserialize(serialized)
-    except ValueError:
-        raise ConsentNeededError(account.name, f"{path} is damaged") from None
-    _register_tokens(serialized)
-    return cache
+    return msal_cache.load_cache(account.name, path, provider=PROVIDER, kind="Microsoft")
 
 
 def save_cache(account: ImapAccount, path: Path, cache: Any) -> None:
-    serialized = cache.serialize()
-    _register_tokens(serialized)  # a consent just given, or a token msal just refreshed
-    write_tokens(account.name, path, {"provider": "microsoft", "msal_cache": serialized})
-
-
-def _register_tokens(serialized: str) -> None:
-    """Every token in msal's serialised cache (each entry's ``secret``) is redacted from logs."""
-    try:
-        sections = json.loads(serialized)
-    except ValueError:
-        return
-    if not isinstance(sections, dict):
-        return
-    for section in sections.values():
-        entries = section.values() if isinstance(section, dict) else ()
-        for entry in entries:
-            if isinstance(entry, dict) and isinstance(entry.get("secret"), str):
-                register_secret(entry["secret"])
+    msal_cache.save_cache(account.name, path, cache, provider=PROVIDER)
 
 
 def _app(account: ImapAccount, cache: Any) -> Any:

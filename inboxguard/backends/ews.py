@@ -53,10 +53,10 @@ from exchangelib.properties import ItemId
 from exchangelib.protocol import BaseProtocol, close_connections
 from exchangelib.version import EXCHANGE_2013
 
+from inboxguard.auth.msal_cache import AUTHORITY_BASE
 from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges
 from inboxguard.backends.ews_errors import ews_errors
 from inboxguard.backends.ews_headers import MIME_FIELDS, header_block
-from inboxguard.backends.ews_oauth import AUTHORITY_BASE
 from inboxguard.backends.ews_oauth import credentials as oauth_credentials
 from inboxguard.config import EwsAccount
 from inboxguard.credentials import resolve_ews_password

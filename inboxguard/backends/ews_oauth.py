@@ -22,7 +22,9 @@ from oauthlib.oauth2.rfc6749.errors import (  # type: ignore[import-untyped]  # 
     CustomOAuth2Error,
 )
 
+from inboxguard.auth import msal_cache
 from inboxguard.auth.device_flow import error_code, sign_in
+from inboxguard.auth.msal_cache import AUTHORITY_BASE
 from inboxguard.auth.token_store import (
     ConsentNeededError,
     read_tokens,
@@ -35,7 +37,6 @@ from inboxguard.errors import BackendError
 from inboxguard.log_setup import register_secret
 
 PROVIDER = "microsoft-ews"
-AUTHORITY_BASE = "https://login.microsoftonline.com"
 # Delegated EWS access; offline_access for the refresh token.
 SCOPES = ("https://outlook.office365.com/EWS.AccessAsUser.All", "offline_access")
 REFRESH_TIMEOUT = 30.0
@@ -44,7 +45,7 @@ MAX_REFRESHES = 3  # within the window, before giving up
 
 
 def token_url(account: EwsAccount, authority: str = AUTHORITY_BASE) -> str:
-    return f"{authority.rstrip('/')}/{account.oauth_tenant}/oauth2/v2.0/token"
+    return f"{msal_cache.authority(authority, account.oauth_tenant)}/oauth2/v2.0/token"
 
 
 def client_secret(account: EwsAccount, environ: Mapping[str, str] | None = None) -> str | None:
@@ -202,7 +203,7 @@ def authorize(
     keep the access and refresh token (0600); the backend refreshes it from then on."""
     import msal  # noqa: PLC0415 -- only consent needs msal here
 
-    tenant = f"{authority.rstrip('/')}/{account.oauth_tenant}"
+    tenant = msal_cache.authority(authority, account.oauth_tenant)
     try:
         app = msal.PublicClientApplication(
             account.oauth_client_id,
