@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -97,18 +98,21 @@ class SlaConfig(_Strict):
         return self
 
 
+def _expand(value: Path) -> Path:
+    return value.expanduser()
+
+
+# A path from the owner's file: "~" means their home, as in a shell.
+UserPath = Annotated[Path, AfterValidator(_expand)]
+
+
 class MaildirAccount(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["maildir"]
-    path: Path
+    path: UserPath
     watch: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1)
     sent_folder: str = "Sent"
     drafts_folder: str = "Drafts"
-
-    @field_validator("path")
-    @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
 
 
 def is_loopback(host: str) -> bool:
@@ -122,6 +126,20 @@ def is_loopback(host: str) -> bool:
 
 
 _PASSWORD_SOURCES = ("password_command", "password_env", "password_credential")
+
+
+def _given(model: BaseModel, sources: tuple[str, ...]) -> list[str]:
+    return [name for name in sources if getattr(model, name) is not None]
+
+
+def _exactly_one_source(model: BaseModel, sources: tuple[str, ...]) -> None:
+    """A password login names exactly one source: a command, a variable or a credential."""
+    given = _given(model, sources)
+    if len(given) != 1:
+        found = ", ".join(given) if given else "none"
+        raise ValueError(f"set exactly one of {', '.join(sources)} (found: {found})")
+
+
 CLIENT_SECRET_SOURCES = (
     "oauth_client_secret_command",
     "oauth_client_secret_env",
@@ -137,7 +155,7 @@ class ImapAccount(_Strict):
     security: Literal["tls", "starttls", "none"] = "tls"
     # The CA certificate(s), PEM, that signed a self-hosted server's certificate (a private
     # CA); None trusts the system's store. Host names are checked either way.
-    ca_file: Path | None = None
+    ca_file: UserPath | None = None
     username: str = Field(min_length=1)
     # Exactly one of these; a password never sits in the config file in clear (SPEC §3).
     password_command: str | None = Field(default=None, min_length=1)
@@ -182,24 +200,14 @@ class ImapAccount(_Strict):
             )
         return value
 
-    @field_validator("ca_file")
-    @classmethod
-    def _expand_ca_file(cls, value: Path | None) -> Path | None:
-        return value.expanduser() if value is not None else None
-
     @model_validator(mode="after")
     def _one_password_source(self) -> ImapAccount:
-        given = [name for name in _PASSWORD_SOURCES if getattr(self, name) is not None]
+        given = _given(self, _PASSWORD_SOURCES)
         if self.auth == "oauth2":
             if given:
                 raise ValueError(f"{given[0]} is not used with auth = 'oauth2': remove it")
             return self
-        if len(given) != 1:
-            found = ", ".join(given) if given else "none"
-            raise ValueError(
-                f"set exactly one of password_command, password_env, password_credential "
-                f"(found: {found})"
-            )
+        _exactly_one_source(self, _PASSWORD_SOURCES)
         return self
 
     @model_validator(mode="after")
@@ -250,19 +258,14 @@ class EwsAccount(_Strict):
     oauth_client_secret_credential: str | None = Field(
         default=None, min_length=1, pattern=r"^[^/]+$"
     )
-    ca_file: Path | None = None
+    ca_file: UserPath | None = None
     timeout: float = Field(default=60, gt=0, le=600)
     # Folder names as InboxGuard reports them; EWS finds them by distinguished id.
     watch: list[str] = Field(default_factory=lambda: ["Inbox"], min_length=1)
 
-    @field_validator("ca_file")
-    @classmethod
-    def _expand_ca(cls, value: Path | None) -> Path | None:
-        return value.expanduser() if value is not None else None
-
     @model_validator(mode="after")
     def _credentials(self) -> EwsAccount:
-        given = [name for name in _PASSWORD_SOURCES if getattr(self, name) is not None]
+        given = _given(self, _PASSWORD_SOURCES)
         if self.auth == "oauth2":
             if given:
                 raise ValueError(f"{given[0]} is not used with auth = 'oauth2': remove it")
@@ -271,12 +274,7 @@ class EwsAccount(_Strict):
             return self
         if self.username is None:
             raise ValueError(f"auth = {self.auth!r} needs username")
-        if len(given) != 1:
-            found = ", ".join(given) if given else "none"
-            raise ValueError(
-                f"set exactly one of password_command, password_env, password_credential "
-                f"(found: {found})"
-            )
+        _exactly_one_source(self, _PASSWORD_SOURCES)
         return self
 
 
@@ -316,7 +314,7 @@ class DigestConfig(_Strict):
     smtp_host: str | None = Field(default=None, min_length=1)
     smtp_port: int | None = Field(default=None, ge=1, le=65535)
     smtp_security: Literal["tls", "starttls", "none"] = "tls"
-    smtp_ca_file: Path | None = None
+    smtp_ca_file: UserPath | None = None
     smtp_auth: Literal["password", "oauth2", "none"] = "password"
     smtp_username: str | None = Field(default=None, min_length=1)
     smtp_password_command: str | None = Field(default=None, min_length=1)
@@ -328,7 +326,7 @@ class DigestConfig(_Strict):
     # delivery = "imap-append": into this account's INBOX, unread.
     account: str | None = Field(default=None, min_length=1)
     # delivery = "file": a directory; one digest-YYYY-MM-DD.eml (and .html) per day.
-    path: Path | None = None
+    path: UserPath | None = None
 
     @field_validator("time")
     @classmethod
@@ -339,11 +337,6 @@ class DigestConfig(_Strict):
         if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
             raise ValueError(f"{value!r} is not a time of day like '08:00'")
         return value
-
-    @field_validator("path", "smtp_ca_file")
-    @classmethod
-    def _expand_path(cls, value: Path | None) -> Path | None:
-        return value.expanduser() if value is not None else None
 
     @property
     def hour_minute(self) -> tuple[int, int]:
@@ -367,16 +360,11 @@ class DigestConfig(_Strict):
                 f"smtp_security 'none' is allowed only for a loopback host, not "
                 f"{self.smtp_host!r}: use 'tls' or 'starttls'"
             )
-        given = [name for name in _SMTP_PASSWORD_SOURCES if getattr(self, name) is not None]
+        given = _given(self, _SMTP_PASSWORD_SOURCES)
         if self.smtp_auth == "password":
             if self.smtp_username is None:
                 raise ValueError("smtp_auth 'password' needs smtp_username")
-            if len(given) != 1:
-                found = ", ".join(given) if given else "none"
-                raise ValueError(
-                    "set exactly one of smtp_password_command, smtp_password_env, "
-                    f"smtp_password_credential (found: {found})"
-                )
+            _exactly_one_source(self, _SMTP_PASSWORD_SOURCES)
         elif given:
             raise ValueError(f"{given[0]} is used only with smtp_auth = 'password'")
         if self.smtp_auth == "oauth2" and self.smtp_oauth_account is None:
