@@ -26,6 +26,7 @@ import httpx
 
 from inboxguard.auth import google
 from inboxguard.config import ImapAccount
+from tests.serving import in_thread
 
 CLIENT_ID = "1234-test.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-test-client-secret"
@@ -169,14 +170,8 @@ def fake_google(**settings: Any) -> Iterator[FakeGoogle]:
     fake = FakeGoogle(**settings)
     server = _Server(fake)
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with in_thread(server):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @dataclass

@@ -12,9 +12,8 @@ import pytest
 from inboxguard.auth.token_store import token_path
 from inboxguard.backends import ews_oauth
 from inboxguard.config import EwsAccount, parse_config
-from tests.auth.test_microsoft_device_flow import ACCESS, REFRESH, USER_CODE, Authority
 from tests.mailboxes import config_dict
-from tests.msal_authority import serving
+from tests.msal_authority import ACCESS, REFRESH, USER_CODE, Authority, serving
 
 
 class EwsAuthority(Authority):

@@ -11,10 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxguard.config import Config, GraphAccount, parse_config
-from tests.auth.test_microsoft_device_flow import Authority
 from tests.graph.fake_graph import FakeGraph, fake_graph
 from tests.mailboxes import config_dict
-from tests.msal_authority import serving
+from tests.msal_authority import Authority, serving
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=TOKYO)

@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.mailboxes import OWNER, build_message
+from tests.serving import in_thread
 
 TOKEN = "eyJ0eXAiOiJKV1QiLCJub25jZSI6ImZha2UtZ3JhcGgtYWNjZXNzLXRva2Vu"
 OWNER_NAME = "佐藤 花子"
@@ -767,11 +768,5 @@ def fake_graph(**settings: Any) -> Iterator[FakeGraph]:
     fake = FakeGraph(**settings)
     server = _Server(fake)
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1.0"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with in_thread(server):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -18,8 +18,8 @@ from inboxguard.auth import graph as graph_auth
 from inboxguard.auth.token_store import ConsentNeededError, token_path
 from inboxguard.config import GraphAccount
 from inboxguard.errors import BackendError
-from tests.auth.test_microsoft_device_flow import ACCESS, REFRESH, USER, USER_CODE
 from tests.graph.conftest import CLIENT_ID, GraphAuthority
+from tests.msal_authority import ACCESS, REFRESH, USER, USER_CODE
 
 
 def account(**settings: str) -> GraphAccount:
