@@ -59,3 +59,36 @@ class ThrottledError(BackendError):
 
 class LoginFailedError(BackendError):
     """The server refused the credentials: retried only after a growing pause, never at once."""
+
+
+class StoreError(InboxGuardError):
+    """The state store failed. The message names the store and says what happened in one
+    line, from the first line of the database's own message only: SQL, parameters and a
+    server's DETAIL lines carry client addresses and subjects, and stay out of it."""
+
+    def __init__(self, store: str, message: str) -> None:
+        self.store = store
+        self.message = message
+        super().__init__(f"state store {store}: {message}")
+
+
+class StoreVersionError(StoreError):
+    """The store's schema is not this code's: newer (refused), or older in a read-only
+    open (which may not upgrade it). Someone must act, so it exits like a config error."""
+
+    exit_code = 2
+
+
+class StoreReadOnlyError(StoreError):
+    """A write was asked of a store opened read-only (a what-if): refused, never done."""
+
+    def __init__(self, store: str) -> None:
+        super().__init__(store, "opened read-only (a what-if): nothing is written")
+
+
+class AccountBusyError(InboxGuardError):
+    """Another process holds this account's cycle lock: this cycle skips the account."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        super().__init__(f"account {account!r}: another cycle is running; skipped")

@@ -1,12 +1,27 @@
-"""The state store: SQLAlchemy Core over SQLite (default) or PostgreSQL. No message bodies."""
+"""The state store: SQLAlchemy Core over SQLite (default) or PostgreSQL. No message bodies.
 
-from inboxguard.store.state_store import (
-    AccountHealth,
-    DigestRecord,
-    DraftRecord,
-    EpisodeRow,
-    Mark,
-    StateStore,
-)
+``StateStore`` is the one object callers hold; the modules beside it are its aggregates
+(``messages``, ``ledger``, ``marks``, ``episodes``, ``digests``, ``health``), its plumbing
+(``engine``, ``codec``, ``locks``) and its schema (``schema``, ``migrations``).
+"""
 
-__all__ = ["AccountHealth", "DigestRecord", "DraftRecord", "EpisodeRow", "Mark", "StateStore"]
+from inboxguard.domain.drafts import DraftPurpose, DraftRecord, DraftStatus
+from inboxguard.domain.marks import Mark, MarkAction
+from inboxguard.errors import AccountBusyError, StoreError, StoreReadOnlyError, StoreVersionError
+from inboxguard.store.state_store import AccountHealth, DigestRecord, EpisodeRow, StateStore
+
+__all__ = [
+    "AccountBusyError",
+    "AccountHealth",
+    "DigestRecord",
+    "DraftPurpose",
+    "DraftRecord",
+    "DraftStatus",
+    "EpisodeRow",
+    "Mark",
+    "MarkAction",
+    "StateStore",
+    "StoreError",
+    "StoreReadOnlyError",
+    "StoreVersionError",
+]

@@ -1,11 +1,17 @@
-"""Tables of the state store (SPEC §12): identifiers, addresses, decoded subjects, times,
-sync markers, drafts written, marks, response episodes, account health, and the incident
-facts read from texts (scores, keywords, report stages). Never bodies."""
+"""The current (v6) tables, for queries (SPEC §12): identifiers, addresses, decoded subjects,
+times, sync markers, the draft ledger, marks, response episodes, account health, digests,
+and the incident facts read from texts. Never bodies.
+
+Migrations never import these: each of their steps carries its own frozen copy of what it
+creates, so changing a table here changes no old step. ``tests/store`` checks that the
+steps end at exactly these tables.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -24,6 +30,9 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.types import TypeDecorator
+
+from inboxguard.domain.drafts import DraftPurpose, DraftStatus
+from inboxguard.domain.marks import MarkAction
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -45,6 +54,32 @@ class UtcDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime):
             raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
         return value.replace(tzinfo=UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumString(TypeDecorator[E]):
+    """A domain StrEnum stored as its value in a plain VARCHAR.
+
+    Not ``sqlalchemy.Enum``: no CHECK constraint or native type to migrate when a value is
+    added, and the stored strings stay exactly those older versions wrote.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+        self.length = length
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        # A plain string is accepted (and checked): callers may hold the stored word.
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 metadata = MetaData()
@@ -98,23 +133,40 @@ folders = Table(
     metadata,
     Column("account", String(200), primary_key=True),
     Column("folder", String(500), primary_key=True),
+    # The backend's encoded sync marker, kept as the text it gave (opaque to the store).
     Column("marker_json", Text, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# The draft ledger. v6: a row is claimed before its draft is appended and settled after;
+# the unique key is the draft's identity, so two processes cannot both claim it.
 drafts = Table(
     "drafts",
     metadata,
     Column("message_id", String(998), primary_key=True),
     Column("account", String(200), nullable=False),
     Column("thread_id", String(32), nullable=False),
-    Column("purpose", String(32), nullable=False),
+    Column("purpose", StrEnumString(DraftPurpose, 32), nullable=False),
     Column("clock_started_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("folder", String(500), nullable=False),
     Column("location", String(500)),
+    Column(
+        "status",
+        StrEnumString(DraftStatus, 16),
+        nullable=False,
+        server_default=DraftStatus.WRITTEN.value,
+    ),
 )
 Index("ix_drafts_thread", drafts.c.thread_id)
+Index(
+    "uq_drafts_claim",
+    drafts.c.account,
+    drafts.c.thread_id,
+    drafts.c.purpose,
+    drafts.c.clock_started_at,
+    unique=True,
+)
 
 marks = Table(
     "marks",
@@ -122,7 +174,7 @@ marks = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("account", String(200), nullable=False),
     Column("thread_id", String(32), nullable=False),
-    Column("action", String(32), nullable=False),
+    Column("action", StrEnumString(MarkAction, 32), nullable=False),
     Column("stage", String(32)),
     Column("at", UtcDateTime, nullable=False),
 )

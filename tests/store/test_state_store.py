@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, insert, inspect, text, update
 
+from inboxguard.domain.drafts import DraftPurpose
+from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.message import Address
 from inboxguard.domain.tracked import FolderRole, IncidentFacts, TextFacts, TrackedMessage
 from inboxguard.store import DraftRecord, StateStore, schema
@@ -58,11 +61,11 @@ def test_reopening_an_existing_store_keeps_its_data(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
     store = StateStore.open(url)
     store.apply_folder_sync(
-        "work", "INBOX", marker={"uidnext": 2}, added=[tracked("1", "<a@x>")], at=AT
+        "work", "INBOX", marker='{"uidnext": 2}', added=[tracked("1", "<a@x>")], at=AT
     )
     store.close()
     again = StateStore.open(url)
-    assert again.folder_marker("work", "INBOX") == {"uidnext": 2}
+    assert again.folder_marker("work", "INBOX") == '{"uidnext": 2}'
     (message,) = again.messages("work")
     assert message == tracked("1", "<a@x>")
     again.close()
@@ -71,11 +74,11 @@ def test_reopening_an_existing_store_keeps_its_data(tmp_path: Path) -> None:
 def test_folder_sync_is_idempotent_and_a_reset_replaces_the_folder(tmp_path: Path) -> None:
     store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
     batch = [tracked("1", "<a@x>"), tracked("2", "<b@x>")]
-    store.apply_folder_sync("work", "INBOX", marker={"m": 1}, added=batch, at=AT)
-    store.apply_folder_sync("work", "INBOX", marker={"m": 1}, added=batch, at=AT)
+    store.apply_folder_sync("work", "INBOX", marker='{"m": 1}', added=batch, at=AT)
+    store.apply_folder_sync("work", "INBOX", marker='{"m": 1}', added=batch, at=AT)
     assert len(store.messages("work")) == 2
     store.apply_folder_sync(
-        "work", "INBOX", marker={"m": 2}, added=[tracked("9", "<a@x>")], replace_all=True, at=AT
+        "work", "INBOX", marker='{"m": 2}', added=[tracked("9", "<a@x>")], replace_all=True, at=AT
     )
     assert [m.uid for m in store.messages("work")] == ["9"]
     store.close()
@@ -83,7 +86,7 @@ def test_folder_sync_is_idempotent_and_a_reset_replaces_the_folder(tmp_path: Pat
 
 def test_draft_records_are_written_once(tmp_path: Path) -> None:
     store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
-    record = DraftRecord("<ig-1@x>", "work", "t1", "holding", AT, AT, "Drafts", "k1")
+    record = DraftRecord("<ig-1@x>", "work", "t1", DraftPurpose.HOLDING, AT, AT, "Drafts", "k1")
     store.record_draft(record)
     store.record_draft(record)
     assert store.drafts() == [record]
@@ -187,7 +190,7 @@ def test_episodes_are_inserted_then_updated_only_when_they_change(tmp_path: Path
 def test_a_v2_store_gains_text_read_and_keeps_its_messages_as_read(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = StateStore.open(f"sqlite:///{path}")
-    store.apply_folder_sync("work", "INBOX", marker={}, added=[tracked("1", "<a@x>")], at=AT)
+    store.apply_folder_sync("work", "INBOX", marker="{}", added=[tracked("1", "<a@x>")], at=AT)
     store.close()
     with sqlite3.connect(path) as raw:  # the store as version 2 left it
         raw.execute("ALTER TABLE messages DROP COLUMN text_read")
@@ -203,7 +206,7 @@ def test_a_v2_store_gains_text_read_and_keeps_its_messages_as_read(tmp_path: Pat
 def test_a_v3_store_gains_incident_facts_unread_and_keeps_its_messages(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = StateStore.open(f"sqlite:///{path}")
-    store.apply_folder_sync("work", "INBOX", marker={}, added=[tracked("1", "<a@x>")], at=AT)
+    store.apply_folder_sync("work", "INBOX", marker="{}", added=[tracked("1", "<a@x>")], at=AT)
     store.close()
     with sqlite3.connect(path) as raw:  # the store as version 3 left it
         for column in ("incident_score", "incident_keywords_json", "report_stages"):
@@ -218,7 +221,7 @@ def test_a_v3_store_gains_incident_facts_unread_and_keeps_its_messages(tmp_path:
 
 
 def test_incident_facts_round_trip(store: StateStore) -> None:
-    store.apply_folder_sync("work", "INBOX", marker={}, added=[tracked("1", "<a@x>")], at=AT)
+    store.apply_folder_sync("work", "INBOX", marker="{}", added=[tracked("1", "<a@x>")], at=AT)
     facts = IncidentFacts(score=6.5, keywords=("障害", "is down"), stages=frozenset())
     store.apply_text_facts("work", [TextFacts("INBOX", "1", False, None, facts)])
     (message,) = store.messages("work")
@@ -227,3 +230,66 @@ def test_incident_facts_round_trip(store: StateStore) -> None:
     store.apply_text_facts("work", [TextFacts("INBOX", "1", False, None, mine)])
     (message,) = store.messages("work")
     assert message.incident == mine
+
+
+def test_unchanged_episodes_are_not_written_again(store: StateStore) -> None:
+    rows = [
+        EpisodeRow("work", f"t{n}", AT, None, AT, "taro@client.example", None) for n in range(3)
+    ]
+    store.save_episodes("work", rows)
+    with store.engine.begin() as c:
+        c.execute(text("CREATE TABLE writes (n INTEGER)"))
+        c.execute(
+            text(
+                "CREATE TRIGGER count_writes AFTER UPDATE ON responses"
+                " BEGIN INSERT INTO writes VALUES (1); END"
+            )
+        )
+    answered = EpisodeRow("work", "t1", AT, AT, AT, "taro@client.example", None)
+    store.save_episodes("work", [rows[0], answered, rows[2]])
+    with store.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM writes")).scalar() == 1
+    assert [e.answered_at for e in store.episodes(AT)] == [None, AT, None]
+
+
+def test_a_digest_counts_its_attempts_and_a_later_failure_keeps_the_success(
+    store: StateStore,
+) -> None:
+    day = datetime(2026, 11, 20, tzinfo=UTC).date()
+    retry = datetime(2026, 11, 20, 4, tzinfo=UTC)
+    failed = store.record_digest(
+        day, "me@x", "<d@x>", at=AT, error="refused", next_attempt_at=retry
+    )
+    assert (failed.attempts, failed.sent_at, failed.next_attempt_at) == (1, None, retry)
+    sent = store.record_digest(day, "me@x", "<d@x>", at=retry, delivered_to="smtp")
+    assert (sent.attempts, sent.sent_at, sent.delivered_to, sent.last_error) == (
+        2,
+        retry,
+        "smtp",
+        None,
+    )
+    again = store.record_digest(day, "me@x", "<d@x>", at=AT, error="x", next_attempt_at=retry)
+    assert (again.attempts, again.sent_at, again.delivered_to) == (3, retry, "smtp")
+    assert store.digest(day, "me@x") == again
+    assert store.digest(day, "other@x") is None
+
+
+def test_marks_read_back_with_their_action_in_time_order(store: StateStore) -> None:
+    later = Mark("work", "t1", MarkAction.STAGE_DONE, "root_cause", AT.replace(hour=5))
+    store.add_mark(later)
+    store.add_mark(Mark("work", "t1", MarkAction.INCIDENT, None, AT))
+    marks = store.marks("work")
+    assert [m.action for m in marks] == [MarkAction.INCIDENT, MarkAction.STAGE_DONE]
+    assert marks[1] == later
+    assert store.last_mark_id("work") == 2 and store.last_mark_id("other") == 0
+
+
+def test_an_in_memory_store_is_one_store_for_every_thread() -> None:
+    store = StateStore.open("sqlite://")
+    store.record_poll("work", at=AT, error=None)
+    seen: list[int] = []
+    thread = threading.Thread(target=lambda: seen.append(len(store.health())))
+    thread.start()
+    thread.join()
+    assert seen == [1]
+    store.close()

@@ -1,0 +1,242 @@
+"""Where a store lives and how it is connected to: the SQLite file or the PostgreSQL URL,
+connection settings, transactions, the dialect's INSERT … ON CONFLICT, and turning every
+database error into one line that names the store and leaks no data.
+
+SQLite and PostgreSQL only: both speak ON CONFLICT, which every upsert here relies on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError, StatementError
+from sqlalchemy.pool import StaticPool
+
+from inboxguard.errors import ConfigError, StoreError
+
+# How long SQLite waits for another process's write before "database is locked": ordinary
+# contention (a cycle and `inboxguard mark`) waits; a stuck process fails in one line.
+BUSY_TIMEOUT_MS = 5000
+
+CHUNK = 2000  # rows per executemany: bounded memory, few round trips
+IN_CHUNK = 500  # values per IN (…): well under every database's limit on parameters
+
+_WRITE = "inboxguard_write"  # execution option: this transaction will write
+
+_DIALECTS = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLocation:
+    """A parsed ``state.url``. ``name`` is how every message names the store: the file
+    path, or the URL with its password hidden."""
+
+    url: URL
+    name: str
+    path: Path | None  # the SQLite file; None in memory or on a server
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    @property
+    def memory(self) -> bool:
+        return self.dialect == "sqlite" and self.path is None
+
+    def beside(self, suffix: str) -> Path | None:
+        """A path next to the SQLite file (``state.db.lock``); None when there is no file."""
+        return self.path.with_name(self.path.name + suffix) if self.path is not None else None
+
+
+def locate(url: str) -> StoreLocation:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("state.url", "not a database URL") from None
+    backend = parsed.get_backend_name()
+    if backend not in _DIALECTS:
+        raise ConfigError("state.url", f"{backend} is not supported (sqlite or postgresql)")
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            return StoreLocation(parsed.set(database=None), "in-memory store", None)
+        path = Path(parsed.database or "").expanduser()
+        return StoreLocation(parsed.set(database=str(path)), str(path), path)
+    return StoreLocation(parsed, parsed.render_as_string(hide_password=True), None)
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 (and its directory 0700) before SQLite touches it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    path.chmod(0o600)
+
+
+def create_store_engine(location: StoreLocation, *, read_only: bool) -> Engine:
+    options: dict[str, Any] = {}
+    if location.memory:
+        # One connection for every thread: each new connection would be a new, empty store.
+        options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    try:
+        # hide_parameters: an error's text never carries the values (subjects, addresses).
+        engine = create_engine(location.url, hide_parameters=True, **options)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError("state.url", f"cannot use this database: {_first_line(exc)}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", partial(_sqlite_connect, read_only=read_only))
+        event.listen(engine, "begin", _sqlite_begin)
+    elif read_only:
+        event.listen(engine, "connect", _postgresql_read_only)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any, *, read_only: bool) -> None:
+    # The driver's own transaction handling skips BEGIN before SELECT and DDL (reads are
+    # then not one snapshot, migrations not atomic): SQLAlchemy emits BEGIN instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")  # first: the others may wait
+    if read_only:
+        # Defence in depth under the facade's refusal. Not mode=ro, which leaves -wal and
+        # -shm files behind; a query_only connection removes them on close.
+        cursor.execute("PRAGMA query_only=ON")
+    else:
+        # WAL is set once, by the migration (see ``journal_mode``), not here: two
+        # connections switching a new file at once fail at once, without a busy wait.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def journal_mode(engine: Engine, *, wal: bool = False) -> str:
+    """The SQLite file's journal mode; ``wal``: switch it to WAL first (it stays so, in
+    the file). Outside any transaction, where SQLite allows the switch."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL" if wal else "PRAGMA journal_mode")
+        row = cursor.fetchone()
+        cursor.close()
+        return str(row[0]) if row else ""
+    finally:
+        raw.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A writing transaction takes the write lock at BEGIN: one that read first and then
+    # wrote could fail at once with "database is locked" instead of waiting its turn.
+    write = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _postgresql_read_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.commit()  # a SET inside a transaction rolled back would be undone
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        connection.execution_options(**{_WRITE: True})
+        with connection.begin():
+            yield connection
+
+
+@contextmanager
+def read_transaction(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
+    """One read transaction. ``snapshot``: every statement sees the same moment (SQLite's
+    transactions always do; PostgreSQL needs REPEATABLE READ for it)."""
+    with engine.connect() as connection:
+        if snapshot and engine.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            yield connection
+
+
+def dialect_insert(connection: Connection, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """INSERT with ON CONFLICT for this connection's dialect (``locate`` admits no other)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+T = TypeVar("T")
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+@contextmanager
+def translated_errors(store: str) -> Iterator[None]:
+    """Database and file errors leave as one-line ``StoreError``s naming ``store``.
+
+    ``from None``: the original's text holds the SQL (and, on PostgreSQL, DETAIL lines with
+    row values); it must not reach a traceback or a log.
+    """
+    try:
+        yield
+    except (SQLAlchemyError, OSError) as exc:
+        raise StoreError(store, describe(exc)) from None
+
+
+# What to do, for the errors where it is clear. Matched on the lower-cased first line.
+_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("database is locked", "database table is locked"), "another process holds it; try again"),
+    (
+        (
+            "readonly database",
+            "read-only",
+            "permission denied",
+            "operation not permitted",
+            "unable to open database",
+        ),
+        "the file or its directory is not writable",
+    ),
+    (("disk is full", "no space left"), "the disk is full; free some space"),
+    (
+        ("not a database", "malformed"),
+        "move the file away (a new one is started) or check state.url",
+    ),
+)
+
+_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)\s*$")
+
+
+def describe(exc: BaseException) -> str:
+    """What happened, in one line from the first line of the driver's message, with what
+    to do where it is clear. Never the statement or its parameters."""
+    if isinstance(exc, StatementError):
+        # The driver's (or a bind processor's) own message, never the wrapper's SQL.
+        what = _first_line(exc.orig) if exc.orig is not None else type(exc).__name__
+    elif isinstance(exc, OSError):
+        what = exc.strerror or type(exc).__name__
+        if exc.filename is not None:
+            what = f"{exc.filename}: {what}"
+    else:
+        what = _BACKGROUND.sub("", _first_line(exc))
+    what = what or type(exc).__name__
+    lowered = what.lower()
+    for needles, hint in _HINTS:
+        if any(needle in lowered for needle in needles):
+            return f"{what}; {hint}"
+    return what
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
