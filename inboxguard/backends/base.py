@@ -11,14 +11,19 @@ shape of work everywhere:
   ``fetch_text`` one, for quoting the original in a draft.
 - ``find_draft`` / ``append_draft``: the only write, guarded by a search for the
   deterministic Message-ID so a draft is never written twice.
+- ``describe``: what `inboxguard check` says of the account (read-only, no FETCH).
+
+Typed both ways: a folder's sync state travels as a ``SyncMarker`` that only the backend
+that wrote it reads (the store keeps its ``encode()``d form), and a draft travels with the
+message it replies to, so no backend re-parses our own bytes to find it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from inboxguard.domain.tracked import FolderRole
 
@@ -29,11 +34,21 @@ class Folder:
     role: FolderRole
 
 
+class SyncMarker(Protocol):
+    """A folder's sync state (UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ, a delta link, mtimes).
+
+    Opaque outside its backend: the cycle stores ``encode()`` and hands the string back
+    to ``changes`` next time. Equal markers encode equally.
+    """
+
+    def encode(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class FolderChanges:
     """What changed in a folder since ``marker`` was stored."""
 
-    marker: Mapping[str, Any]
+    marker: SyncMarker
     new_uids: Sequence[str] = ()
     vanished_uids: Sequence[str] = ()
     # The folder's identity changed (UIDVALIDITY, a recreated maildir): every stored row
@@ -42,6 +57,8 @@ class FolderChanges:
     # Keywords now set on messages read before (the owner flagged one `$NoReplyNeeded`
     # after we saw it): uid → every keyword it carries now.
     keyword_updates: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The folder does not exist on the server (a Drafts folder not created yet).
+    missing: bool = False
 
     @property
     def unchanged(self) -> bool:
@@ -62,6 +79,26 @@ class FetchedHeaders:
     provider_thread_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """The stored message a draft answers: where it lives and its Message-ID."""
+
+    message_id: str
+    folder: Folder
+    uid: str
+    provider_thread_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingDraft:
+    """Our draft, ready to append: its bytes, its deterministic Message-ID, and the message
+    it replies to (None: a draft that answers no stored message)."""
+
+    message_id: str
+    raw: bytes
+    reply_to: ReplyTarget | None = None
+
+
 class MailBackend(Protocol):
     """A connected mailbox. Used as a context manager: ``with backend: ...``."""
 
@@ -78,12 +115,13 @@ class MailBackend(Protocol):
     def changes(
         self,
         folder: Folder,
-        marker: Mapping[str, Any] | None,
+        marker: str | None,
         *,
         since: datetime,
         known_uids: Callable[[], Set[str]],
     ) -> FolderChanges:
-        """New and vanished messages since ``marker`` (None: first scan of ``since`` onward).
+        """New and vanished messages since ``marker`` (an earlier ``FolderChanges.marker``
+        encoded; None: first scan of ``since`` onward).
 
         ``known_uids`` is asked only by backends that must diff listings (a maildir); one
         with UIDNEXT or a delta token never pays for loading it.
@@ -106,6 +144,11 @@ class MailBackend(Protocol):
         """Where a message with this Message-ID sits in Drafts, or None."""
         ...
 
-    def append_draft(self, raw: bytes, message_id: str) -> str:
+    def append_draft(self, draft: OutgoingDraft) -> str:
         """Write a draft into Drafts (flagged as a draft); returns its location."""
+        ...
+
+    def describe(self, *, now: datetime, lookback: timedelta) -> list[str]:
+        """Lines for `inboxguard check`: where the mailbox is, its folders and what the
+        first poll would read. Reads only (no FETCH, no write)."""
         ...

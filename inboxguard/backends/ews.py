@@ -12,8 +12,9 @@ Incremental (SPEC §13): a folder's marker is its EWS sync state. An unchanged f
 ``SyncFolderItems`` answering "no changes"; new items cost one ``GetItem`` per batch for the
 header fields. The first sync lists the whole folder (that is what ``SyncFolderItems`` does);
 items received before the look-back window are skipped, never fetched. A sync state the
-server no longer accepts (``ErrorInvalidSyncStateData``) means a full resync of the window,
-reported as a reset; the drafts ledger in the store keeps that from writing a draft twice.
+server no longer accepts (``ErrorInvalidSyncStateData``), or a stored marker that is not an
+EWS sync state, means a full resync of the window, reported as a reset; the drafts ledger in
+the store keeps that from writing a draft twice.
 
 Retry policy: exchangelib's ``FailFast``, deliberately. ``FaultTolerance`` sleeps inside the
 call for up to an hour on ``ErrorServerBusy`` and treats HTTP 401 as "busy"; here a throttled
@@ -27,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -54,10 +55,11 @@ from exchangelib.protocol import BaseProtocol, close_connections
 from exchangelib.version import EXCHANGE_2013
 
 from inboxguard.auth.msal_cache import AUTHORITY_BASE
-from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges
+from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges, OutgoingDraft
 from inboxguard.backends.ews_errors import ews_errors
 from inboxguard.backends.ews_headers import MIME_FIELDS, header_block
 from inboxguard.backends.ews_oauth import credentials as oauth_credentials
+from inboxguard.backends.markers import decode_fields, encode_fields
 from inboxguard.config import EwsAccount
 from inboxguard.credentials import resolve_ews_password
 from inboxguard.domain.incident_protocol import INCIDENT_KEYWORD
@@ -100,6 +102,23 @@ class MessageFlags(ExtendedProperty):  # type: ignore[misc]  # exchangelib has n
 
 if FLAGS_FIELD not in {f.name for f in Message.FIELDS}:
     Message.register(FLAGS_FIELD, MessageFlags)
+
+
+@dataclass(frozen=True, slots=True)
+class EwsMarker:
+    """The folder's ``SyncFolderItems`` state: handed back, it lists what changed since."""
+
+    sync_state: str
+
+    def encode(self) -> str:
+        return encode_fields({"sync_state": self.sync_state})
+
+    @staticmethod
+    def decode(text: str) -> EwsMarker | None:
+        """The marker ``encode`` wrote; None for anything else."""
+        fields = decode_fields(text, frozenset({"sync_state"}))
+        state = fields["sync_state"] if fields is not None else None
+        return EwsMarker(state) if isinstance(state, str) and state else None
 
 
 @dataclass
@@ -211,21 +230,23 @@ class EwsBackend:
     def folders(self) -> Sequence[Folder]:
         return self._connected().listing
 
-    def check_lines(self, since: datetime | None = None) -> list[str]:
-        """What `inboxguard check` prints: server, folders, and what a first poll would read."""
+    def describe(self, *, now: datetime, lookback: timedelta) -> list[str]:
+        """The server and its version, each folder's size and what a first poll would read
+        of it (GetFolder and FindItem only)."""
         connection = self._connected()
         account = connection.account
+        since = now - lookback
         with self._errors("reading folder counts"):
             version = account.version
-            lines = [f"server: {self.server}, {version.fullname} (build {version.build})"]
+            lines = [f"ews {self.server}, {version.fullname} (build {version.build})"]
             for folder in connection.listing:
                 ews_folder = connection.folders[folder.name]
                 ews_folder.refresh()
-                line = f"{folder.role.value}: {folder.name} ({ews_folder.total_count} items"
-                if since is not None and folder.role is not FolderRole.DRAFTS:
+                line = f"  {folder.role.value:<9} {folder.name}: {ews_folder.total_count} item(s)"
+                if folder.role is not FolderRole.DRAFTS:  # drafts are never "received"
                     recent = ews_folder.filter(datetime_received__gte=since).count()
-                    line += f", {recent} since {since.date().isoformat()}"
-                lines.append(line + ")")
+                    line += f", {recent} message(s) in the last {lookback.days} days"
+                lines.append(line)
         return lines
 
     # -- reading --------------------------------------------------------------------------
@@ -233,14 +254,16 @@ class EwsBackend:
     def changes(
         self,
         folder: Folder,
-        marker: Mapping[str, Any] | None,
+        marker: str | None,
         *,
         since: datetime,
         known_uids: Callable[[], Set[str]],
     ) -> FolderChanges:
         ews_folder = self._folder(folder)
-        state = str(marker["sync_state"]) if marker and marker.get("sync_state") else None
-        reset = False
+        stored = EwsMarker.decode(marker) if marker is not None else None
+        state = stored.sync_state if stored is not None else None
+        # A marker that is not a sync state (damaged, another backend's): start over cleanly.
+        reset = marker is not None and stored is None
         with self._errors(f"syncing {folder.name}"):
             try:
                 sync = _sync(ews_folder, state)
@@ -249,7 +272,7 @@ class EwsBackend:
                 log.warning("sync state refused; full resync", account=self.account)
                 sync = _sync(ews_folder, None)
                 reset = state is not None
-        new_marker = {"sync_state": sync.state}
+        new_marker = EwsMarker(sync.state)
         if state is not None and sync.state == state and not sync.any:
             return FolderChanges(marker=new_marker)
         new = [uid for uid, received in sync.created if received is None or received >= since]
@@ -323,16 +346,18 @@ class EwsBackend:
                 return str(item.id)
         return None
 
-    def append_draft(self, raw: bytes, message_id: str) -> str:
+    def append_draft(self, draft: OutgoingDraft) -> str:
+        # The whole draft goes in as MIME, its In-Reply-To and References with it, so
+        # Exchange threads it as it would any reply: nothing of ``reply_to`` is needed.
         drafts = self._drafts()
         # MIME content is CRLF text, like an IMAP literal.
-        data = re.sub(rb"\r?\n", b"\r\n", raw)
+        data = re.sub(rb"\r?\n", b"\r\n", draft.raw)
         with self._errors("saving a draft into Drafts"):
-            draft = Message(account=self._connected().account, folder=drafts, mime_content=data)
-            draft.is_read = True
-            setattr(draft, FLAGS_FIELD, DRAFT_FLAGS)
-            draft.save()  # CreateItem, MessageDisposition="SaveOnly", SavedItemFolderId=drafts
-        return str(draft.id or "")
+            item = Message(account=self._connected().account, folder=drafts, mime_content=data)
+            item.is_read = True
+            setattr(item, FLAGS_FIELD, DRAFT_FLAGS)
+            item.save()  # CreateItem, MessageDisposition="SaveOnly", SavedItemFolderId=drafts
+        return str(item.id or "")
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -452,8 +477,3 @@ def _trust(endpoint: str, ca_file: str) -> None:
 # across accounts: installed once, it changes nothing for endpoints without a ca_file.
 if BaseProtocol.HTTP_ADAPTER_CLS is requests.adapters.HTTPAdapter:
     BaseProtocol.HTTP_ADAPTER_CLS = _TrustingAdapter
-
-
-def describe(backend: EwsBackend, since: datetime | None = None) -> list[str]:
-    """`inboxguard check`'s lines for a connected EWS backend."""
-    return backend.check_lines(since)

@@ -9,14 +9,17 @@ knows (410, ``SyncStateNotFound``) starts the window over: a reset, as after an 
 UIDVALIDITY change, and no draft is written twice (drafts are recorded and found by id).
 
 Read-only apart from drafts: the only writes are ``createReply`` on the message a draft
-answers, a ``PATCH`` of that new draft, and — when the original cannot be found — ``POST
-/messages`` of a new draft. Nothing is sent, moved, deleted or marked read.
+answers (``OutgoingDraft.reply_to``: the id it was read under, else found again by its
+Message-ID), a ``PATCH`` of that new draft, and — when the original is gone, or the draft
+answers none — ``POST /messages`` of a new draft. Nothing is sent, moved, deleted or marked
+read.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +27,13 @@ from urllib.parse import quote
 import httpx
 
 from inboxguard.auth import graph as graph_auth
-from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges
+from inboxguard.backends.base import (
+    FetchedHeaders,
+    Folder,
+    FolderChanges,
+    OutgoingDraft,
+    ReplyTarget,
+)
 from inboxguard.backends.graph_headers import (
     BASE_FIELDS,
     INCOMING_FIELDS,
@@ -33,7 +42,6 @@ from inboxguard.backends.graph_headers import (
     graph_time,
     header_block,
     parse_time,
-    reply_parent,
 )
 from inboxguard.backends.graph_http import (
     GRAPH_ENDPOINT,
@@ -42,6 +50,7 @@ from inboxguard.backends.graph_http import (
     GraphSession,
     Sleep,
 )
+from inboxguard.backends.markers import decode_fields, encode_fields
 from inboxguard.config import GraphAccount
 from inboxguard.domain.tracked import FolderRole
 from inboxguard.errors import BackendError
@@ -57,6 +66,23 @@ WELL_KNOWN = frozenset(
 MESSAGE_ID_PROPERTY = "String {6f1d2c4e-8b0a-4e57-9a43-1c5b7e0d9f21} Name InboxGuardMessageId"
 
 Token = Callable[[], str]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphMarker:
+    """The folder's ``@odata.deltaLink``: GET it to learn what changed since."""
+
+    delta: str
+
+    def encode(self) -> str:
+        return encode_fields({"delta": self.delta})
+
+    @staticmethod
+    def decode(text: str) -> GraphMarker | None:
+        """The marker ``encode`` wrote; None for anything else."""
+        fields = decode_fields(text, frozenset({"delta"}))
+        link = fields["delta"] if fields is not None else None
+        return GraphMarker(link) if isinstance(link, str) and link else None
 
 
 class GraphBackend:
@@ -147,16 +173,16 @@ class GraphBackend:
     def changes(
         self,
         folder: Folder,
-        marker: Mapping[str, Any] | None,
+        marker: str | None,
         *,
         since: datetime,
         known_uids: Callable[[], Set[str]],
     ) -> FolderChanges:
-        link = marker.get("delta") if marker is not None else None
+        stored = GraphMarker.decode(marker) if marker is not None else None
         reset = False
-        if isinstance(link, str):
+        if stored is not None:
             try:
-                items, new_link = self._delta_round(folder, link)
+                items, new_link = self._delta_round(folder, stored.delta)
             except DeltaExpiredError:
                 # The token is gone (Graph keeps them for days, not forever): read the
                 # window again. Stored rows are replaced; drafts are not written again.
@@ -165,7 +191,7 @@ class GraphBackend:
         else:
             reset = marker is not None  # a marker from something else: start over cleanly
             items, new_link = self._delta_round(folder, None, since=since)
-        new_marker = {"delta": new_link}
+        new_marker = GraphMarker(new_link)
         removed = [str(i["id"]) for i in items if "@removed" in i and isinstance(i.get("id"), str)]
         present = [i for i in items if "@removed" not in i and isinstance(i.get("id"), str)]
         if not present and not removed and not reset:
@@ -274,51 +300,70 @@ class GraphBackend:
         ids = [str(m["id"]) for m in _values(found) if isinstance(m.get("id"), str)]
         return ids[0] if ids else None
 
-    def append_draft(self, raw: bytes, message_id: str) -> str:
-        fields = draft_fields(raw)
+    def append_draft(self, draft: OutgoingDraft) -> str:
+        fields = draft_fields(draft.raw)
         marker = {
-            "internetMessageId": message_id,
-            "singleValueExtendedProperties": [{"id": MESSAGE_ID_PROPERTY, "value": message_id}],
+            "internetMessageId": draft.message_id,
+            "singleValueExtendedProperties": [
+                {"id": MESSAGE_ID_PROPERTY, "value": draft.message_id}
+            ],
         }
-        original = self._original_of(raw)
-        if original is not None:
+        reply = self._create_reply(draft.reply_to, marker) if draft.reply_to else None
+        if reply is not None:
             # Outlook's own reply: threaded by conversation, In-Reply-To and References
             # set by Exchange. Marked with our id in the same call, so a crash before the
             # PATCH leaves a draft ``find_draft`` still finds.
-            reply = self._http().json(
-                "POST", f"{self._message_url(original)}/createReply", body={"message": marker}
-            )
             draft_id = _str(reply.get("id"))
             if draft_id is None:
                 raise BackendError(self.account, "createReply answered without a draft id")
-            draft = self._http().json(
+            created = self._http().json(
                 "PATCH", self._message_url(draft_id), body={**fields, **marker}
             )
         else:
-            # Nothing to reply to (the original has no Message-ID, or is gone): a new draft
-            # with the same text. Graph takes no In-Reply-To on a new message, so mail
-            # clients thread it by subject only.
-            draft = self._http().json(
+            # Nothing to reply to (the draft answers no stored message, or the original is
+            # gone): a new draft with the same text. Graph takes no In-Reply-To on a new
+            # message, so mail clients thread it by subject only.
+            created = self._http().json(
                 "POST", f"{self.base_url}/messages", body={**fields, **marker}
             )
-            draft_id = _str(draft.get("id"))
+            draft_id = _str(created.get("id"))
             if draft_id is None:
                 raise BackendError(self.account, "creating a draft answered without an id")
-        if draft.get("parentFolderId") != self._drafts_folder_id():
+        if created.get("parentFolderId") != self._drafts_folder_id():
             raise BackendError(
                 self.account, "Microsoft Graph put the new draft outside the Drafts folder"
             )
         return draft_id
 
-    def _original_of(self, raw: bytes) -> str | None:
-        parent = reply_parent(raw)
-        if parent is None:
+    def _create_reply(
+        self, original: ReplyTarget, marker: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """``createReply`` on the message the draft answers, or None when it is gone.
+
+        First by the id it was read under (no lookup at all); Graph's ids change when a
+        message moves to another folder, so an id Graph no longer knows is looked up again
+        by the Message-ID, wherever the owner filed the mail.
+        """
+        url = f"{self._message_url(original.uid)}/createReply"
+        try:
+            return self._http().json("POST", url, body={"message": marker})
+        except GraphNotFoundError:
+            pass
+        moved = self._find_original(original.message_id)
+        if moved is None:
             return None
+        url = f"{self._message_url(moved)}/createReply"
+        try:
+            return self._http().json("POST", url, body={"message": marker})
+        except GraphNotFoundError:
+            return None  # deleted between the lookup and the reply
+
+    def _find_original(self, message_id: str) -> str | None:
         found = self._http().json(
             "GET",
             f"{self.base_url}/messages",
             params={
-                "$filter": f"internetMessageId eq '{parent.replace(chr(39), chr(39) * 2)}'",
+                "$filter": f"internetMessageId eq '{message_id.replace(chr(39), chr(39) * 2)}'",
                 "$select": "id,parentFolderId,isDraft",
             },
         )
@@ -337,12 +382,12 @@ class GraphBackend:
 
     # -- check ----------------------------------------------------------------------------
 
-    def check_lines(self, *, now: datetime, lookback: timedelta) -> list[str]:
-        """What ``inboxguard check`` prints: the mailbox, each folder found, and how many
-        messages it holds in the look-back window. Reads only; raises ``BackendError``."""
+    def describe(self, *, now: datetime, lookback: timedelta) -> list[str]:
+        """The mailbox, each folder found, and how many messages it holds in the look-back
+        window. GETs only; raises ``BackendError``."""
         since = now - lookback
         days = lookback.days
-        lines = [f"[{self.account}] graph {self.server}"]
+        lines = [f"graph {self.server}"]
         if self._token is None and (who := graph_auth.signed_in_as(self._config)) is not None:
             lines[0] += f", signed in as {who}"
         for folder in self.folders():

@@ -144,14 +144,6 @@ def draft_fields(raw: bytes) -> dict[str, Any]:
     }
 
 
-def reply_parent(raw: bytes) -> str | None:
-    """The Message-ID our draft answers (its In-Reply-To), or None."""
-    message = BytesParser(policy=default_policy).parsebytes(raw, headersonly=True)
-    value = str(message.get("In-Reply-To", "")).strip()
-    match = _MSG_ID.search(value)
-    return match.group(0) if match else None
-
-
 def _recipients(values: Iterable[object]) -> list[dict[str, Any]]:
     return [
         {"emailAddress": {"name": name, "address": address}}

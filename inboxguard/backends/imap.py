@@ -1,8 +1,11 @@
 """Any IMAP server (Gmail, Microsoft 365, Fastmail, Xserver/さくら, Dovecot) through imapclient.
 
 Read-only by construction: folders are only ever EXAMINEd and bodies fetched with BODY.PEEK,
-so not even \\Seen changes. The one write is APPEND to Drafts. STORE, EXPUNGE, MOVE, COPY,
-CREATE, DELETE and a read-write SELECT appear nowhere in this module.
+so not even \\Seen changes. The one write is APPEND to Drafts (and the digest's APPEND to
+INBOX). STORE, EXPUNGE, MOVE, COPY, CREATE, DELETE and a read-write SELECT appear nowhere in
+this module. An APPEND is never sent while a folder is EXAMINEd (some servers refuse it: "NO
+Current box is selected READ-ONLY"): the read-only view is left first, by UNSELECT, or by
+CLOSE, which after EXAMINE expunges nothing (RFC 3501 §6.4.2).
 
 Incremental (SPEC §13): a folder's marker is its UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and
 message count. One STATUS answers "unchanged" without selecting the folder or fetching;
@@ -15,7 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -23,7 +27,7 @@ from imapclient import IMAPClient
 from imapclient.imapclient import DRAFT, SEEN
 
 from inboxguard.auth.providers import login_secret
-from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges
+from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges, OutgoingDraft
 from inboxguard.backends.imap_connect import (
     ClientFactory,
     close,
@@ -39,6 +43,14 @@ from inboxguard.backends.imap_folders import (
     listed_folders,
 )
 from inboxguard.backends.imap_throttle import backoff_in, throttled
+from inboxguard.backends.inbox import INBOX
+from inboxguard.backends.markers import (
+    MISSING,
+    MissingFolder,
+    decode_fields,
+    encode_fields,
+    whole_number,
+)
 from inboxguard.config import ImapAccount
 from inboxguard.domain.tracked import FolderRole
 from inboxguard.errors import BackendError, LoginFailedError, ThrottledError
@@ -56,13 +68,62 @@ TEXT_BATCH = 50  # messages per FETCH of text prefixes
 # STATUS per folder and no LIST. Forgotten when a folder is found missing.
 _DISCOVERED: dict[tuple[object, ...], tuple[Folder, ...]] = {}
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
+_MARKER_KEYS = frozenset({"uidvalidity", "uidnext", "messages", "highestmodseq"})
+
+# What the login presents, for an account: the password or an OAuth2 access token.
+SecretSource = Callable[[ImapAccount], str]
+
+
+@dataclass(frozen=True, slots=True)
+class ImapMarker:
+    """A folder's state from one STATUS: equal markers mean nothing was added, expunged or
+    (with CONDSTORE) re-flagged; another UIDVALIDITY means the folder was recreated."""
+
+    uidvalidity: int
+    uidnext: int
+    messages: int
+    highestmodseq: int | None  # None: the server has no CONDSTORE
+
+    def encode(self) -> str:
+        return encode_fields(
+            {
+                "uidvalidity": self.uidvalidity,
+                "uidnext": self.uidnext,
+                "messages": self.messages,
+                "highestmodseq": self.highestmodseq,
+            }
+        )
+
+    @staticmethod
+    def decode(text: str) -> ImapMarker | None:
+        """The marker ``encode`` wrote; None for anything else (a missing folder's marker,
+        another backend's, a damaged one)."""
+        fields = decode_fields(text, _MARKER_KEYS)
+        if fields is None:
+            return None
+        validity, uidnext, messages = (
+            whole_number(fields[key]) for key in ("uidvalidity", "uidnext", "messages")
+        )
+        modseq = fields["highestmodseq"]
+        if validity is None or uidnext is None or messages is None:
+            return None
+        if modseq is not None and whole_number(modseq) is None:
+            return None
+        return ImapMarker(validity, uidnext, messages, modseq)
 
 
 class ImapBackend:
-    def __init__(self, config: ImapAccount, *, client_factory: ClientFactory = IMAPClient) -> None:
+    def __init__(
+        self,
+        config: ImapAccount,
+        *,
+        client_factory: ClientFactory = IMAPClient,
+        secret: SecretSource = login_secret,
+    ) -> None:
         self.account = config.name
         self._config = config
         self._factory = client_factory
+        self._secret = secret
         self._client: Any = None
         self._password: str | None = None
         self._capabilities: frozenset[str] = frozenset()
@@ -73,7 +134,7 @@ class ImapBackend:
 
     def __enter__(self) -> ImapBackend:
         # The password, or for auth = 'oauth2' an access token (refreshed when near expiry).
-        self._password = login_secret(self._config)
+        self._password = self._secret(self._config)
         try:
             self._client, self._capabilities = connect(self._config, self._password, self._factory)
         except BackendError as exc:
@@ -138,29 +199,32 @@ class ImapBackend:
     def changes(
         self,
         folder: Folder,
-        marker: Mapping[str, Any] | None,
+        marker: str | None,
         *,
         since: datetime,
         known_uids: Callable[[], Set[str]],
     ) -> FolderChanges:
+        stored = ImapMarker.decode(marker) if marker is not None else None
         current = self._status(folder.name)
         if current is None:
             # Renamed or deleted since it was found: look again on the next connection.
             _DISCOVERED.pop(self._discovery_key, None)
             if folder.role is FolderRole.DRAFTS:
-                missing = {"missing": True}
-                return FolderChanges(marker=missing, reset=marker is not None and marker != missing)
+                was_there = marker is not None and MissingFolder.decode(marker) is None
+                return FolderChanges(marker=MISSING, reset=was_there, missing=True)
             raise BackendError(self.account, f"folder {folder.name!r} not found on the server")
-        if marker is not None and dict(marker) == current:
+        if stored == current:
             return FolderChanges(marker=current)
-        reset = marker is not None and marker.get("uidvalidity") != current["uidvalidity"]
+        # A marker that is not ours to read (damaged, a missing folder's) counts as a
+        # recreated folder: the window is read again and the folder's stored rows replaced.
+        reset = marker is not None and (stored is None or stored.uidvalidity != current.uidvalidity)
         with self._errors(f"reading {folder.name}"):
             self._examine(folder.name, fresh=True)
             client = self._connected()
-            if marker is None or reset:
+            if stored is None or reset:
                 uids = client.search(["SINCE", since.date()])
                 return FolderChanges(marker=current, new_uids=_strs(uids), reset=reset)
-            old_next = int(marker["uidnext"])
+            old_next = stored.uidnext
             # SINCE: old mail moved in from an archive keeps its old INTERNALDATE and stays out
             # of the window, as on a first scan. "n:*" always matches the highest UID, even
             # one below n: filter, don't trust.
@@ -171,20 +235,20 @@ class ImapBackend:
             if known and known[0] < old_next:
                 present = set(client.search(["UID", f"{known[0]}:{old_next - 1}"]))
                 vanished = [str(u) for u in known if u < old_next and u not in present]
-            keywords = self._keyword_changes(marker, current, old_next)
+            keywords = self._keyword_changes(stored, current, old_next)
         return FolderChanges(
             marker=current, new_uids=_strs(new), vanished_uids=vanished, keyword_updates=keywords
         )
 
     def _keyword_changes(
-        self, marker: Mapping[str, Any], current: Mapping[str, Any], old_next: int
+        self, stored: ImapMarker, current: ImapMarker, old_next: int
     ) -> dict[str, frozenset[str]]:
         """Flags of known messages changed since the stored HIGHESTMODSEQ (CONDSTORE)."""
-        old, now = marker.get("highestmodseq"), current.get("highestmodseq")
-        if old is None or now is None or int(now) <= int(old):
+        old, now = stored.highestmodseq, current.highestmodseq
+        if old is None or now is None or now <= old:
             return {}
         client = self._connected()
-        changed = [u for u in client.search(["MODSEQ", str(int(old) + 1)]) if u < old_next]
+        changed = [u for u in client.search(["MODSEQ", str(old + 1)]) if u < old_next]
         if not changed:
             return {}
         flags = client.get_flags(changed)
@@ -247,10 +311,9 @@ class ImapBackend:
             uids = self._connected().search(["HEADER", "Message-ID", message_id])
         return str(max(uids)) if uids else None
 
-    def append_draft(self, raw: bytes, message_id: str) -> str:
+    def append_draft(self, draft: OutgoingDraft) -> str:
+        # The draft's threading headers are in its bytes: IMAP needs nothing of reply_to.
         drafts = self._drafts_folder()
-        # IMAP literals are CRLF text; a bare LF draft shows up mangled in some clients.
-        data = re.sub(rb"\r?\n", b"\r\n", raw)
         with self._errors(f"writing a draft into {drafts}"):
             if self._status(drafts) is None:
                 raise BackendError(
@@ -258,10 +321,59 @@ class ImapBackend:
                     f"Drafts folder {drafts!r} does not exist on the server: create it in your "
                     "mail client or set drafts_folder",
                 )
-            answer = self._connected().append(drafts, data, flags=(DRAFT, SEEN))
-        self._selected = None  # the server may report the new message on the next command
+            return self._append(drafts, draft.raw, flags=(DRAFT, SEEN))
+
+    def _append(
+        self, name: str, raw: bytes, *, flags: Sequence[bytes], when: datetime | None = None
+    ) -> str:
+        """APPEND, never while a folder is EXAMINEd; the new message's UID, or ""."""
+        self._close_view()
+        # IMAP literals are CRLF text; a bare LF message shows up mangled in some clients.
+        data = re.sub(rb"\r?\n", b"\r\n", raw)
+        answer = self._connected().append(name, data, flags=flags, msg_time=when)
         match = _APPENDUID.search(answer if isinstance(answer, bytes) else b"")
         return match.group(2).decode("ascii") if match else ""
+
+    # -- check ----------------------------------------------------------------------------
+
+    def describe(self, *, now: datetime, lookback: timedelta) -> list[str]:
+        # STATUS, LIST, EXAMINE and SEARCH only (what ``changes`` sends on a first scan).
+        lines = [f"imap {self.server}", f"  capabilities: {' '.join(sorted(self.capabilities))}"]
+        for folder in self.folders():
+            label = f"  {folder.role.value:<9} {folder.name}:"
+            changes = self.changes(folder, None, since=now - lookback, known_uids=frozenset)
+            if changes.missing:
+                lines.append(
+                    f"{label} missing (create it in your mail client or set drafts_folder)"
+                )
+            else:
+                count = len(changes.new_uids)
+                lines.append(f"{label} {count} message(s) in the last {lookback.days} days")
+        return lines
+
+    # -- the digest's INBOX (backends.inbox.InboxAppender) -------------------------------
+
+    @contextmanager
+    def open_inbox(self) -> Iterator[None]:
+        with self:
+            yield
+
+    def probe_inbox(self) -> str:
+        with self._errors(f"opening {INBOX}"):
+            self._examine(INBOX, fresh=True)
+        config = self._config
+        return f"at {config.host}:{config.port} ({config.security}), login ok"
+
+    def find_in_inbox(self, message_id: str) -> str | None:
+        with self._errors(f"searching {INBOX}"):
+            self._examine(INBOX, fresh=True)
+            uids = self._connected().search(["HEADER", "Message-ID", message_id])
+        return str(max(uids)) if uids else None
+
+    def append_to_inbox(self, raw: bytes, *, received_at: datetime | None = None) -> str:
+        with self._errors(f"appending the digest to {INBOX}"):
+            # No flag at all: the digest arrives unread.
+            return self._append(INBOX, raw, flags=(), when=received_at)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -285,7 +397,7 @@ class ImapBackend:
     def _drafts_folder(self) -> str:
         return next(f.name for f in self.folders() if f.role is FolderRole.DRAFTS)
 
-    def _status(self, name: str) -> dict[str, int | None] | None:
+    def _status(self, name: str) -> ImapMarker | None:
         """The folder's marker from one STATUS (no SELECT), or None when it does not exist."""
         items = ["UIDVALIDITY", "UIDNEXT", "MESSAGES"]
         condstore = "CONDSTORE" in self._capabilities
@@ -300,24 +412,30 @@ class ImapBackend:
             if self._exists(name):
                 raise
             return None
-        return {
-            "uidvalidity": int(status[b"UIDVALIDITY"]),
-            "uidnext": int(status[b"UIDNEXT"]),
-            "messages": int(status[b"MESSAGES"]),
-            "highestmodseq": int(status[b"HIGHESTMODSEQ"]) if condstore else None,
-        }
+        return ImapMarker(
+            uidvalidity=int(status[b"UIDVALIDITY"]),
+            uidnext=int(status[b"UIDNEXT"]),
+            messages=int(status[b"MESSAGES"]),
+            highestmodseq=int(status[b"HIGHESTMODSEQ"]) if condstore else None,
+        )
 
     def _exists(self, name: str) -> bool:
         with self._errors("listing folders"):
             return bool(self._connected().folder_exists(name))
 
     def _close_view(self) -> None:
+        """Leave the EXAMINEd folder, if one is open: UNSELECT (RFC 3691) where offered, else
+        CLOSE. Every selection here is read-only (``_examine``), and CLOSE of a read-only
+        mailbox expunges nothing (RFC 3501 §6.4.2). NOOP would not do: the folder stays
+        selected, and STATUS or APPEND would meet the stale or read-only view."""
+        if self._selected is None:
+            return
         client = self._connected()
         if "UNSELECT" in self._capabilities:
             client.unselect_folder()
-            self._selected = None
         else:
-            client.noop()  # brings the open folder's view up to date instead
+            client.close_folder()
+        self._selected = None  # only once the server said so: a failed attempt is retried
 
     def _examine(self, name: str, *, fresh: bool = False) -> None:
         """EXAMINE (read-only SELECT); repeated only when asked or another folder is open."""

@@ -2,7 +2,12 @@
 
 Two layouts are detected: Maildir++ (INBOX at the root, folders as ``.Name``) and one maildir
 per folder (mbsync ``SubFolders Verbatim``: ``INBOX/``, ``Sent/``, ``Drafts/``). Mail is only
-read; the one write is a new file in the Drafts maildir, flagged ``D`` (draft) and ``S``.
+read; the one write is a new file in the Drafts maildir, flagged ``D`` (draft) and ``S`` (and
+the digest's, delivered into INBOX ``new/`` with no flag, so unread).
+
+A folder's marker is its directory's inode and the mtimes of ``cur/`` and ``new/``: a
+delivery, a removal or a flag change renames a file and so bumps one of them; the inode
+changes when a sync tool recreates the folder (what UIDVALIDITY is to IMAP).
 """
 
 from __future__ import annotations
@@ -11,19 +16,54 @@ import mailbox
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
-from typing import Any
 
-from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges
+from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges, OutgoingDraft
+from inboxguard.backends.inbox import INBOX
+from inboxguard.backends.markers import (
+    MISSING,
+    MissingFolder,
+    decode_fields,
+    encode_fields,
+    whole_number,
+)
 from inboxguard.config import MaildirAccount
 from inboxguard.domain.tracked import FolderRole
 from inboxguard.errors import BackendError
 
 HEADER_LIMIT = 256 * 1024  # a header block larger than this is hostile; the parser copes
 _TIMESTAMP = re.compile(r"^(\d{9,11})\.")
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # where a header block ends, LF or CRLF
+_MARKER_KEYS = frozenset({"inode", "cur", "new"})
+# The digest's own header block is a few kilobytes; sync tools add a line or two on top.
+# Reading this much of each INBOX file finds it without reading whole attachments.
+INBOX_HEAD_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class MaildirMarker:
+    inode: int
+    cur: int  # st_mtime_ns of cur/
+    new: int  # st_mtime_ns of new/
+
+    def encode(self) -> str:
+        return encode_fields({"inode": self.inode, "cur": self.cur, "new": self.new})
+
+    @staticmethod
+    def decode(text: str) -> MaildirMarker | None:
+        """The marker ``encode`` wrote; None for anything else."""
+        fields = decode_fields(text, _MARKER_KEYS)
+        if fields is None:
+            return None
+        inode, cur, new = (whole_number(fields[key]) for key in ("inode", "cur", "new"))
+        if inode is None or cur is None or new is None:
+            return None
+        return MaildirMarker(inode, cur, new)
 
 
 class MaildirBackend:
@@ -92,7 +132,7 @@ class MaildirBackend:
     def changes(
         self,
         folder: Folder,
-        marker: Mapping[str, Any] | None,
+        marker: str | None,
         *,
         since: datetime,
         known_uids: Callable[[], Set[str]],
@@ -100,13 +140,16 @@ class MaildirBackend:
         path = self.path_of(folder.name)
         if not _is_maildir(path):
             if folder.role is FolderRole.DRAFTS:
-                missing = {"missing": True}
-                return FolderChanges(marker=missing, reset=marker is not None and marker != missing)
+                was_there = marker is not None and MissingFolder.decode(marker) is None
+                return FolderChanges(marker=MISSING, reset=was_there, missing=True)
             raise BackendError(self.account, f"folder {folder.name!r} not found at {path}")
+        stored = MaildirMarker.decode(marker) if marker is not None else None
         current = _marker(path)
-        if marker is not None and dict(marker) == current:
+        if stored == current:
             return FolderChanges(marker=current)
-        reset = marker is not None and marker.get("inode") != current["inode"]
+        # A marker that is not ours to read (damaged, a missing folder's) counts as a
+        # recreated folder: the window is read again and the folder's stored rows replaced.
+        reset = marker is not None and (stored is None or stored.inode != current.inode)
         known: Set[str] = frozenset() if reset else known_uids()
         listing = self._list(folder.name, path)
         since_ts = since.timestamp()
@@ -183,13 +226,14 @@ class MaildirBackend:
                 return uid
         return None
 
-    def append_draft(self, raw: bytes, message_id: str) -> str:
+    def append_draft(self, draft: OutgoingDraft) -> str:
+        # The draft's threading headers are in its bytes: a maildir needs nothing of reply_to.
         path = self.path_of(self._config.drafts_folder)
         try:
             box = mailbox.Maildir(path, factory=None, create=True)
             if not self.verbatim:
                 (path / "maildirfolder").touch(exist_ok=True)  # Maildir++ marks subfolders so
-            message = mailbox.MaildirMessage(raw)
+            message = mailbox.MaildirMessage(draft.raw)
             message.set_subdir("cur")
             message.set_flags("DS")
             key = box.add(message)
@@ -198,6 +242,72 @@ class MaildirBackend:
                 self.account, f"cannot write draft into {path}: {exc.strerror}"
             ) from None
         return str(key)
+
+    # -- check ----------------------------------------------------------------------------
+
+    def describe(self, *, now: datetime, lookback: timedelta) -> list[str]:
+        layout = "one maildir per folder" if self.verbatim else "Maildir++"
+        lines = [f"maildir {self._root} ({layout})"]
+        for folder in self.folders():
+            label = f"  {folder.role.value:<9} {folder.name}:"
+            changes = self.changes(folder, None, since=now - lookback, known_uids=frozenset)
+            if changes.missing:
+                lines.append(f"{label} missing (created on the first draft)")
+            else:
+                count = len(changes.new_uids)
+                lines.append(f"{label} {count} message(s) in the last {lookback.days} days")
+        return lines
+
+    # -- the digest's INBOX (backends.inbox.InboxAppender) -------------------------------
+
+    @contextmanager
+    def open_inbox(self) -> Iterator[None]:
+        self._inbox()  # the INBOX only: a Sent folder not synced yet keeps no digest out
+        yield
+
+    def probe_inbox(self) -> str:
+        inbox = self._inbox()
+        if not os.access(inbox / "new", os.W_OK | os.X_OK):
+            raise BackendError(self.account, f"{inbox / 'new'} is not writable")
+        return f"(maildir {inbox}), writable"
+
+    def find_in_inbox(self, message_id: str) -> str | None:
+        """Looked for in new/ and cur/: a digest the owner has read already counts."""
+        inbox = self._inbox()
+        needle = message_id.encode("ascii", "replace")
+        parser = BytesHeaderParser(policy=compat32)
+        for uid, file in self._list(INBOX, inbox).items():
+            try:
+                with file.open("rb") as handle:
+                    head = handle.read(INBOX_HEAD_BYTES)
+            except OSError:
+                continue  # renamed by a mail client meanwhile; it is not ours anyway
+            if needle not in head:
+                continue  # most files: no parse needed
+            headers = parser.parsebytes(_header_block(head))
+            if str(headers.get("Message-ID", "")).strip() == message_id:
+                return uid
+        return None
+
+    def append_to_inbox(self, raw: bytes, *, received_at: datetime | None = None) -> str:
+        # Maildir files are LF text. The mailbox module writes under tmp/ and then links the
+        # file into new/ under a fresh unique name: readers never see half a message. No info
+        # suffix, so no S flag: it arrives unread. (A file has no INTERNALDATE to set.)
+        inbox = self._inbox()
+        try:
+            (inbox / "tmp").mkdir(mode=0o700, exist_ok=True)  # some sync tools leave it out
+            box = mailbox.Maildir(inbox, factory=None, create=False)
+            entry = mailbox.MaildirMessage(raw.replace(b"\r\n", b"\n"))
+            entry.set_subdir("new")
+            return str(box.add(entry))
+        except OSError as exc:
+            raise BackendError(self.account, f"cannot write into {inbox}: {exc.strerror}") from None
+
+    def _inbox(self) -> Path:
+        inbox = self.path_of(INBOX)
+        if not _is_maildir(inbox):
+            raise BackendError(self.account, f"no INBOX maildir at {inbox} (no cur/ and new/)")
+        return inbox
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -238,14 +348,12 @@ def _key(filename: str) -> str:
     return filename
 
 
-def _marker(path: Path) -> dict[str, Any]:
-    # A delivery, a removal or a flag change renames a file and so bumps the directory mtime;
-    # the inode changes when a sync tool recreates the folder (our UIDVALIDITY).
-    return {
-        "inode": path.stat().st_ino,
-        "cur": (path / "cur").stat().st_mtime_ns,
-        "new": (path / "new").stat().st_mtime_ns,
-    }
+def _marker(path: Path) -> MaildirMarker:
+    return MaildirMarker(
+        inode=path.stat().st_ino,
+        cur=(path / "cur").stat().st_mtime_ns,
+        new=(path / "new").stat().st_mtime_ns,
+    )
 
 
 def _received_ts(file: Path) -> float:
@@ -260,11 +368,8 @@ def _received_ts(file: Path) -> float:
 
 
 def _header_block(data: bytes) -> bytes:
-    for separator in (b"\r\n\r\n", b"\n\n"):
-        index = data.find(separator)
-        if index >= 0:
-            return data[: index + len(separator)]
-    return data
+    match = _BLANK_LINE.search(data)
+    return data[: match.end()] if match else data
 
 
 def _keyword_names(path: Path) -> dict[str, str]:

@@ -1,39 +1,32 @@
 """The digest put straight into the owner's INBOX, unread: by IMAP APPEND, or into a Maildir.
 
+The account's own backend does the work (``backends.inbox.InboxAppender``), so connecting,
+TLS, logins, throttling answers and the maildir layouts are the code every poll goes through.
 Never twice: the INBOX is first searched for the digest's Message-ID (one per day), so a
 retry after a lost connection, a restart or a second run the same day adds nothing. The
-search runs on a read-only view (EXAMINE, SPEC §1 guarantee 2); the APPEND is the only write
-and carries no flag, so the digest arrives unread.
+search runs on a read-only view (EXAMINE, SPEC §1 guarantee 2), which is closed before the
+APPEND; the APPEND is the only write and carries no flag, so the digest arrives unread.
 """
 
 from __future__ import annotations
 
-import mailbox
-import os
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from email.utils import parsedate_to_datetime
-from pathlib import Path
-from typing import Any
+from functools import partial
 
 from imapclient import IMAPClient
 
-from inboxguard.backends.imap_connect import ClientFactory, close, connect, imap_errors
+from inboxguard.backends.imap import ImapBackend
+from inboxguard.backends.imap_connect import ClientFactory
+from inboxguard.backends.inbox import INBOX, InboxAppender
 from inboxguard.backends.maildir import MaildirBackend
 from inboxguard.config import Config, ImapAccount, MaildirAccount
 from inboxguard.delivery.login import from_backend_error, imap_secret
 from inboxguard.delivery.outcome import DeliveryError, DeliveryReceipt, message_id_of
 from inboxguard.errors import BackendError
-
-INBOX = "INBOX"
-# A digest's own header block is a few kilobytes; sync tools add a line or two on top. Reading
-# this much of each file finds it without reading whole attachments of everything else.
-HEAD_BYTES = 16 * 1024
 
 
 def append(
@@ -45,23 +38,13 @@ def append(
 ) -> DeliveryReceipt:
     account = _account(config)
     message_id = message_id_of(message)
-    if isinstance(account, MaildirAccount):
-        return _into_maildir(message, account, message_id)
     where = f"{account.name}/{INBOX}"
-    secret = imap_secret(account, environ)
-    client = _connect(account, secret, client_factory)
-    try:
-        with _errors(account, f"searching {INBOX}", secret):
-            client.select_folder(INBOX, readonly=True)
-            found = client.search(["HEADER", "Message-ID", message_id])
-        if found:
+    inbox = _backend(account, environ, client_factory)
+    with _errors(account), inbox.open_inbox():
+        if inbox.find_in_inbox(message_id) is not None:
             return DeliveryReceipt("imap-append", where, already_there=True)
-        # IMAP literals are CRLF text; a bare LF message shows up mangled in some clients.
-        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
-        with _errors(account, f"appending the digest to {INBOX}", secret):
-            client.append(INBOX, data, flags=(), msg_time=_date(message))
-    finally:
-        close(client)
+        # The backend writes the line ends its store wants (CRLF for IMAP, LF in a maildir).
+        inbox.append_to_inbox(message.as_bytes(), received_at=_date(message))
     return DeliveryReceipt("imap-append", where)
 
 
@@ -73,21 +56,9 @@ def probe(
 ) -> str:
     """Log in and open INBOX read-only (IMAP), or check the INBOX maildir is writable."""
     account = _account(config)
-    if isinstance(account, MaildirAccount):
-        inbox = _inbox_maildir(account)
-        if not os.access(inbox / "new", os.W_OK | os.X_OK):
-            message = f"account {account.name!r}: {inbox / 'new'} is not writable"
-            raise DeliveryError(message, retryable=False)
-        return f"imap-append: {account.name}/{INBOX} (maildir {inbox}), writable"
-    secret = imap_secret(account, environ)
-    client = _connect(account, secret, client_factory)
-    try:
-        with _errors(account, f"opening {INBOX}", secret):
-            client.select_folder(INBOX, readonly=True)
-    finally:
-        close(client)
-    server = f"{account.host}:{account.port} ({account.security})"
-    return f"imap-append: {account.name}/{INBOX} at {server}, login ok"
+    inbox = _backend(account, environ, client_factory)
+    with _errors(account), inbox.open_inbox():
+        return f"imap-append: {account.name}/{INBOX} {inbox.probe_inbox()}"
 
 
 def _account(config: Config) -> ImapAccount | MaildirAccount:
@@ -99,30 +70,33 @@ def _account(config: Config) -> ImapAccount | MaildirAccount:
     raise DeliveryError(f"digest.account {name!r} is not one of the accounts", retryable=False)
 
 
-def _connect(account: ImapAccount, secret: str, factory: ClientFactory) -> Any:
-    try:
-        client, _ = connect(account, secret, factory)
-    except BackendError as exc:
-        raise _failure(exc, account) from None
-    return client
-
-
-def _failure(error: BackendError, account: ImapAccount) -> DeliveryError:
-    """The shared code's line, naming the server when the line does not already."""
-    server = f"{account.host}:{account.port}"
-    if server in error.message:
-        return from_backend_error(error)
-    return from_backend_error(error, f"account {account.name!r} at {server}")
+def _backend(
+    account: ImapAccount | MaildirAccount,
+    environ: Mapping[str, str] | None,
+    client_factory: ClientFactory,
+) -> InboxAppender:
+    """The account's backend, built with the digest's seams: the password or token looked up
+    in ``environ`` (a failure already a ``DeliveryError``), the test's IMAP client."""
+    if isinstance(account, MaildirAccount):
+        return MaildirBackend(account)
+    secret = partial(imap_secret, environ=environ)
+    return ImapBackend(account, client_factory=client_factory, secret=secret)
 
 
 @contextmanager
-def _errors(account: ImapAccount, action: str, secret: str) -> Iterator[None]:
-    """``imap_errors``, its ``BackendError`` turned into a ``DeliveryError``."""
+def _errors(account: ImapAccount | MaildirAccount) -> Iterator[None]:
+    """The backend's ``BackendError`` as a ``DeliveryError``: for a server, naming it unless
+    the line already does, and retryable when the cause may heal by itself."""
     try:
-        with imap_errors(account, action, secret):
-            yield
+        yield
     except BackendError as exc:
-        raise _failure(exc, account) from None
+        if isinstance(account, MaildirAccount):
+            # Local files: a missing or unwritable maildir stays so until someone acts.
+            raise DeliveryError(str(exc), retryable=False) from None
+        server = f"{account.host}:{account.port}"
+        if server in exc.message:
+            raise from_backend_error(exc) from None
+        raise from_backend_error(exc, f"account {account.name!r} at {server}") from None
 
 
 def _date(message: EmailMessage) -> datetime | None:
@@ -131,74 +105,3 @@ def _date(message: EmailMessage) -> datetime | None:
         return parsedate_to_datetime(str(message.get("Date", "")))
     except (TypeError, ValueError):
         return None  # the server uses the time of the APPEND
-
-
-# -- Maildir ------------------------------------------------------------------------------
-
-
-def _into_maildir(
-    message: EmailMessage, account: MaildirAccount, message_id: str
-) -> DeliveryReceipt:
-    where = f"{account.name}/{INBOX}"
-    inbox = _inbox_maildir(account)
-    if _carries(inbox, message_id):
-        return DeliveryReceipt("imap-append", where, already_there=True)
-    # Maildir files are LF text; the mailbox module writes under tmp/ and then links the
-    # file into new/ under a fresh unique name: readers never see half a message. No info
-    # suffix, so no S flag: the digest arrives unread.
-    raw = message.as_bytes(policy=message.policy.clone(linesep="\n"))
-    try:
-        (inbox / "tmp").mkdir(mode=0o700, exist_ok=True)  # some sync tools leave it out
-        box = mailbox.Maildir(inbox, factory=None, create=False)
-        entry = mailbox.MaildirMessage(raw)
-        entry.set_subdir("new")
-        box.add(entry)
-    except OSError as exc:
-        message_text = f"account {account.name!r}: cannot write into {inbox}: {exc.strerror}"
-        raise DeliveryError(message_text, retryable=False) from None
-    return DeliveryReceipt("imap-append", where)
-
-
-def _inbox_maildir(account: MaildirAccount) -> Path:
-    """INBOX of either layout, found the way the Maildir backend finds it."""
-    inbox = MaildirBackend(account).path_of(INBOX)
-    if not ((inbox / "cur").is_dir() and (inbox / "new").is_dir()):
-        raise DeliveryError(
-            f"account {account.name!r}: no INBOX maildir at {inbox} (no cur/ and new/)",
-            retryable=False,
-        )
-    return inbox
-
-
-def _carries(inbox: Path, message_id: str) -> bool:
-    """Whether a message in new/ or cur/ (read already, or not) has this Message-ID."""
-    needle = message_id.encode("ascii", "replace")
-    parser = BytesHeaderParser(policy=compat32)
-    for sub in ("new", "cur"):
-        try:
-            entries = os.scandir(inbox / sub)
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
-                    continue
-                try:
-                    with open(entry.path, "rb") as handle:  # noqa: PTH123  (a DirEntry path)
-                        head = handle.read(HEAD_BYTES)
-                except OSError:
-                    continue  # renamed by a mail client meanwhile; it is not ours anyway
-                if needle not in head:
-                    continue  # most files: no parse needed
-                headers = parser.parsebytes(_header_block(head))
-                if str(headers.get("Message-ID", "")).strip() == message_id:
-                    return True
-    return False
-
-
-_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
-
-
-def _header_block(data: bytes) -> bytes:
-    match = _BLANK_LINE.search(data)
-    return data[: match.end()] if match else data

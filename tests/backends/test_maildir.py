@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from inboxguard.backends.base import Folder
-from inboxguard.backends.maildir import MaildirBackend
-from inboxguard.config import MaildirAccount, parse_config
+from inboxguard.backends.base import Folder, OutgoingDraft
+from inboxguard.backends.maildir import MaildirBackend, MaildirMarker
+from inboxguard.backends.markers import MISSING
+from inboxguard.config import MaildirAccount
 from inboxguard.domain.tracked import FolderRole
 from inboxguard.errors import BackendError
-from inboxguard.service.context import Context
-from inboxguard.service.cycle import run_cycle
-from inboxguard.store import StateStore
-from tests.mailboxes import CLIENT, OWNER, Maildir, config_dict, maildir_account
+from tests.mailboxes import CLIENT, OWNER, Maildir
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 INBOX = Folder("INBOX", FolderRole.INCOMING)
@@ -47,7 +45,7 @@ def test_maildirpp_layout_reads_inbox_at_the_root_and_writes_drafts_as_a_subfold
         assert backend.path_of("Sent") == root / ".Sent"
         changes = backend.changes(INBOX, None, since=NOW - timedelta(days=30), known_uids=frozenset)
         assert list(changes.new_uids) == ["1795100000.A.host"]
-        key = backend.append_draft(b"Message-ID: <ig-1@x>\n\nhello\n", "<ig-1@x>")
+        key = backend.append_draft(OutgoingDraft("<ig-1@x>", b"Message-ID: <ig-1@x>\n\nhello\n"))
         assert backend.find_draft("<ig-1@x>") == key
         assert backend.find_draft("<ig-2@x>") is None
     (draft,) = (root / ".Drafts" / "cur").iterdir()
@@ -75,56 +73,88 @@ def test_dovecot_keywords_become_message_keywords(tmp_path: Path) -> None:
     assert fetched.keywords == frozenset({"$NoReplyNeeded"})
 
 
-def _snapshot(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in root.rglob("*")
-        if p.is_file() and "Drafts" not in p.parts
-    }
-
-
-def test_cycles_never_change_move_or_flag_mail_they_did_not_create(tmp_path: Path) -> None:
+def test_the_marker_encodes_as_the_store_always_kept_it_and_an_unchanged_folder_reads_nothing(
+    tmp_path: Path,
+) -> None:
     mail = Maildir(tmp_path / "Mail")
-    for i in range(5):
+    mail.add("INBOX", sender=CLIENT, to=OWNER, subject="s", date=NOW, message_id="<a@c>")
+    since = NOW - timedelta(days=30)
+    with MaildirBackend(account(mail.root)) as backend:
+        first = backend.changes(INBOX, None, since=since, known_uids=frozenset)
+        assert isinstance(first.marker, MaildirMarker)
+        stored = first.marker.encode()
+        fields = {"inode": first.marker.inode, "cur": first.marker.cur, "new": first.marker.new}
+        assert stored == json.dumps(fields, sort_keys=True)  # what the store wrote before
+        assert MaildirMarker.decode(stored) == first.marker
+
+        def known() -> set[str]:
+            raise AssertionError("an unchanged folder needs no listing of stored uids")
+
+        again = backend.changes(INBOX, stored, since=since, known_uids=known)
+    assert again.unchanged and not again.missing
+    assert again.marker == first.marker
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "not json",
+        "",
+        "[1, 2]",
+        '{"inode": "12", "cur": 1, "new": 2}',
+        '{"delta": "https://graph.microsoft.com/v1.0/me/mailFolders/inbox/messages/delta"}',
+        '{"missing": true}',
+        "[" * 100_000,
+    ],
+)
+def test_a_marker_it_cannot_read_is_a_reset_of_the_window_not_an_error(
+    tmp_path: Path, stored: str
+) -> None:
+    mail = Maildir(tmp_path / "Mail")
+    path = mail.add("INBOX", sender=CLIENT, to=OWNER, subject="s", date=NOW, message_id="<a@c>")
+    with MaildirBackend(account(mail.root)) as backend:
+        changes = backend.changes(
+            INBOX, stored, since=NOW - timedelta(days=30), known_uids=lambda: {"stale"}
+        )
+    assert changes.reset
+    assert list(changes.new_uids) == [path.name.split(":2,")[0]]
+    assert isinstance(changes.marker, MaildirMarker)
+
+
+def test_a_drafts_folder_not_created_yet_is_missing_and_its_marker_stays_put(
+    tmp_path: Path,
+) -> None:
+    mail = Maildir(tmp_path / "Mail", folders=("INBOX", "Sent"))
+    drafts = Folder("Drafts", FolderRole.DRAFTS)
+    since = NOW - timedelta(days=30)
+    with MaildirBackend(account(mail.root)) as backend:
+        first = backend.changes(drafts, None, since=since, known_uids=frozenset)
+        again = backend.changes(drafts, first.marker.encode(), since=since, known_uids=frozenset)
+    assert first.missing and first.marker is MISSING and not first.reset
+    assert first.marker.encode() == json.dumps({"missing": True}, sort_keys=True)
+    assert again.missing and again.unchanged
+
+
+def test_describe_names_the_layout_and_each_folder_once_without_the_account_prefix(
+    tmp_path: Path,
+) -> None:
+    mail = Maildir(tmp_path / "Mail", folders=("INBOX", "Sent"))
+    for days in (1, 2, 45):
         mail.add(
             "INBOX",
             sender=CLIENT,
             to=OWNER,
-            subject=f"質問{i}",
-            date=NOW - timedelta(hours=20 + i),
-            message_id=f"<q{i}@c>",
-            flags="",  # unread: must stay unread
+            subject="s",
+            date=NOW - timedelta(days=days),
+            message_id=f"<d{days}@c>",
         )
-    (mail.root / "INBOX" / "new" / "1795100000.N.host").write_bytes(
-        f"From: {CLIENT}\nTo: {OWNER}\nSubject: new\nMessage-ID: <n@c>\n\n?\n".encode()
-    )
-    before = _snapshot(mail.root)
-    ctx = Context.build(parse_config(config_dict(mail.root, tmp_path)))
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
-    for hours in (0, 1, 2):
-        run_cycle(
-            ctx,
-            store,
-            [MaildirBackend(maildir_account(ctx.config))],
-            now=NOW + timedelta(hours=hours),
-        )
-    store.close()
-    assert _snapshot(mail.root) == before
-    # Five clocks passed holding_draft_after; the undated new/ mail counts from its
-    # delivery time (12h before NOW) and has no draft yet.
-    assert len(mail.drafts()) == 5
-
-
-def test_a_keyword_set_after_the_first_read_is_picked_up(tmp_path: Path) -> None:
-    mail = Maildir(tmp_path / "Mail")
-    (mail.root / "INBOX" / "dovecot-keywords").write_text("0 $NoReplyNeeded\n")
-    path = mail.add("INBOX", sender=CLIENT, to=OWNER, subject="s", date=NOW, message_id="<k@c>")
-    ctx = Context.build(parse_config(config_dict(mail.root, tmp_path)))
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
-    backend = MaildirBackend(maildir_account(ctx.config))
-    (first,) = run_cycle(ctx, store, [backend], now=NOW)
-    assert first.states == {"waiting": 1}
-    path.rename(path.with_name(path.name + "a"))  # the owner's client sets $NoReplyNeeded
-    (second,) = run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=2))
-    store.close()
-    assert second.states == {"no_reply_needed": 1}
+    before = sorted(p.name for p in mail.root.rglob("*"))
+    with MaildirBackend(account(mail.root)) as backend:
+        lines = backend.describe(now=NOW, lookback=timedelta(days=30))
+    assert lines == [
+        f"maildir {mail.root} (one maildir per folder)",
+        "  incoming  INBOX: 2 message(s) in the last 30 days",
+        "  sent      Sent: 0 message(s) in the last 30 days",
+        "  drafts    Drafts: missing (created on the first draft)",
+    ]
+    assert sorted(p.name for p in mail.root.rglob("*")) == before  # nothing created

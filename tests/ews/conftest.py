@@ -11,8 +11,8 @@ import pytest
 
 from inboxguard.backends.ews import forget_connections
 from inboxguard.config import Config, EwsAccount, parse_config
-from tests.ews.fake_ews import FakeEws
-from tests.mailboxes import OWNER, config_dict
+from tests.ews.fake_ews import FakeEws, Item
+from tests.mailboxes import CLIENT, OWNER, build_message, config_dict
 
 ENV_PASSWORD = "INBOXGUARD_TEST_EWS_PASSWORD"
 PASSWORD = "s3cret-pw"
@@ -58,3 +58,12 @@ def ews_account(config: Config) -> EwsAccount:
     account = config.accounts[0]
     assert isinstance(account, EwsAccount)
     return account
+
+
+def client_mail(
+    fake: FakeEws, received: datetime, *, mid: str | None = "<q1@client.example>"
+) -> Item:
+    message = build_message(
+        sender=CLIENT, to=OWNER, subject="見積のご依頼", date=received, message_id=mid
+    )
+    return fake.mailbox.add("inbox", message.as_bytes(), received=received)

@@ -1,5 +1,6 @@
 """The EWS backend's edges: errors a person can act on, `check`, TLS with a private CA,
-OAuth2 with the refreshed token persisted, and header blocks built from item properties."""
+OAuth2 with the refreshed token persisted, header blocks built from item properties, and its
+sync marker."""
 
 from __future__ import annotations
 
@@ -19,20 +20,16 @@ from urllib.parse import parse_qs
 import pytest
 
 from inboxguard.auth.token_store import ConsentNeededError, token_path
-from inboxguard.backends.base import Folder
-from inboxguard.backends.ews import EwsBackend
+from inboxguard.backends.base import Folder, OutgoingDraft
+from inboxguard.backends.ews import EwsBackend, EwsMarker
 from inboxguard.backends.ews_headers import header_block
 from inboxguard.backends.ews_oauth import save_token
 from inboxguard.config import EwsAccount
 from inboxguard.domain.tracked import FolderRole
 from inboxguard.errors import BackendError, LoginFailedError
 from inboxguard.parse import parse_message
-from inboxguard.service.context import Context
-from inboxguard.service.cycle import run_cycle
-from inboxguard.store import StateStore
-from tests.ews.conftest import ews_account, ews_config
+from tests.ews.conftest import client_mail, ews_account, ews_config
 from tests.ews.fake_ews import FakeEws
-from tests.ews.test_ews_cycle import client_mail
 from tests.live.tls import make_certificates, openssl_available
 from tests.mailboxes import CLIENT, OWNER, build_message
 
@@ -44,19 +41,16 @@ def backend(fake: FakeEws, tmp_path: Path, **account: Any) -> EwsBackend:
     return EwsBackend(ews_account(ews_config(fake, tmp_path, **account)))
 
 
-def test_a_refused_password_is_a_login_failure_retried_only_after_a_pause(
-    fake: FakeEws, tmp_path: Path, store: StateStore, now: datetime
+def test_a_refused_password_is_a_login_failure_that_does_not_repeat_it(
+    fake: FakeEws, tmp_path: Path
 ) -> None:
     fake.password = "changed-on-the-server"
     with (
-        pytest.raises(LoginFailedError, match=r"login refused by 127\.0\.0\.1"),
+        pytest.raises(LoginFailedError, match=r"login refused by 127\.0\.0\.1") as caught,
         backend(fake, tmp_path),
     ):
         pass
-    ctx = Context.build(ews_config(fake, tmp_path))
-    (result,) = run_cycle(ctx, store, [EwsBackend(ews_account(ctx.config))], now=now)
-    assert result.retry_at is not None and result.retry_at - now >= timedelta(minutes=15)
-    assert "changed-on-the-server" not in (result.error or "")
+    assert "changed-on-the-server" not in str(caught.value)
 
 
 def test_ews_switched_off_for_the_tenant_says_so_and_points_to_graph(
@@ -82,18 +76,21 @@ def test_an_endpoint_nobody_listens_on_is_named_in_the_error(fake: FakeEws, tmp_
         pass
 
 
-def test_check_lines_name_the_server_version_folders_and_the_first_polls_work(
+def test_describe_names_the_server_version_folders_and_the_first_polls_work_once_each(
     fake: FakeEws, tmp_path: Path, now: datetime
 ) -> None:
     client_mail(fake, now - timedelta(hours=2))
     client_mail(fake, now - timedelta(days=60), mid="<old@client.example>")
     with backend(fake, tmp_path) as ews:
-        lines = ews.check_lines(since=now - timedelta(days=30))
-    assert lines[0].startswith("server: hanako at http://127.0.0.1:")
+        lines = ews.describe(now=now, lookback=timedelta(days=30))
+    assert lines[0].startswith("ews hanako at http://127.0.0.1:")
     assert "Microsoft Exchange Server 2016" in lines[0]
-    assert "incoming: Inbox (2 items, 1 since" in lines[1]
-    assert lines[2].startswith("sent: Sent Items (0 items")
-    assert lines[3] == "drafts: Drafts (0 items)"
+    assert lines[1:] == [
+        "  incoming  Inbox: 2 item(s), 1 message(s) in the last 30 days",
+        "  sent      Sent Items: 0 item(s), 0 message(s) in the last 30 days",
+        "  drafts    Drafts: 0 item(s)",
+    ]
+    assert not any(line.startswith("[") for line in lines)  # `check` adds the account
     assert set(fake.operations) <= {"ConvertId", "GetFolder", "FindItem"}
 
 
@@ -112,7 +109,7 @@ def test_a_draft_read_back_from_drafts_is_described_from_its_properties(
     raw = draft.as_bytes()
     with backend(fake, tmp_path) as ews:
         assert ews.find_draft("<ig-abc@inboxguard.invalid>") is None
-        location = ews.append_draft(raw, "<ig-abc@inboxguard.invalid>")
+        location = ews.append_draft(OutgoingDraft("<ig-abc@inboxguard.invalid>", raw))
         assert ews.find_draft("<ig-abc@inboxguard.invalid>") == location
         (fetched,) = ews.fetch_headers(DRAFTS, [location])
         text = ews.fetch_text(DRAFTS, location, max_bytes=4096)
@@ -272,3 +269,30 @@ def test_oauth2_without_stored_consent_asks_for_inboxguard_auth(tmp_path: Path) 
         EwsBackend(account, environ=environ),
     ):
         pass
+
+
+def test_the_marker_is_the_sync_state_as_stored_before_and_an_unchanged_folder_reads_nothing(
+    fake: FakeEws, tmp_path: Path, now: datetime
+) -> None:
+    client_mail(fake, now - timedelta(hours=2))
+    since = now - timedelta(days=30)
+    with backend(fake, tmp_path) as ews:
+        first = ews.changes(INBOX, None, since=since, known_uids=frozenset)
+        assert isinstance(first.marker, EwsMarker) and len(first.new_uids) == 1
+        stored = first.marker.encode()
+        assert stored == json.dumps({"sync_state": first.marker.sync_state}, sort_keys=True)
+        fake.reset_counts()
+        again = ews.changes(INBOX, stored, since=since, known_uids=frozenset)
+    assert again.unchanged and not again.reset
+    assert fake.operations == ["SyncFolderItems"]
+
+
+@pytest.mark.parametrize("stored", ["garbage", '{"sync_state": ""}', '{"uidnext": 4}', "{}"])
+def test_a_marker_it_cannot_read_is_a_reset_of_the_window_not_an_error(
+    fake: FakeEws, tmp_path: Path, now: datetime, stored: str
+) -> None:
+    item = client_mail(fake, now - timedelta(hours=2))
+    with backend(fake, tmp_path) as ews:
+        changes = ews.changes(INBOX, stored, since=now - timedelta(days=30), known_uids=frozenset)
+    assert changes.reset and list(changes.new_uids) == [item.id]
+    assert isinstance(changes.marker, EwsMarker)

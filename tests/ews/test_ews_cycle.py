@@ -15,22 +15,13 @@ from inboxguard.backends.ews import EwsBackend, forget_connections
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.store import StateStore
-from tests.ews.conftest import ews_account, ews_config
+from tests.ews.conftest import client_mail, ews_account, ews_config
 from tests.ews.fake_ews import FakeEws, Item
 from tests.mailboxes import CLIENT, OWNER, build_message
 
 # What a read-only poll and a draft save may ask for: nothing that changes a message.
 READS = {"ConvertId", "GetFolder", "SyncFolderItems", "GetItem", "FindItem"}
 DRAFT_WRITE = ("CreateItem", "SaveOnly:drafts")
-
-
-def client_mail(
-    fake: FakeEws, received: datetime, *, mid: str | None = "<q1@client.example>"
-) -> Item:
-    message = build_message(
-        sender=CLIENT, to=OWNER, subject="見積のご依頼", date=received, message_id=mid
-    )
-    return fake.mailbox.add("inbox", message.as_bytes(), received=received)
 
 
 def sent_reply(fake: FakeEws, sent: datetime) -> Item:
@@ -212,3 +203,13 @@ def test_cycles_write_nothing_but_drafts_and_change_no_message(
     assert fake.writes and set(fake.writes) == {DRAFT_WRITE}
     assert not mail.is_read and mail.version == 0  # never marked read, never updated
     assert {i.folder for i in fake.mailbox.items.values()} == {"inbox", "sentitems", "drafts"}
+
+
+def test_a_refused_password_fails_the_cycle_and_is_retried_only_after_a_pause(
+    fake: FakeEws, tmp_path: Path, store: StateStore, now: datetime
+) -> None:
+    fake.password = "changed-on-the-server"
+    ctx = Context.build(ews_config(fake, tmp_path))
+    (result,) = run_cycle(ctx, store, [EwsBackend(ews_account(ctx.config))], now=now)
+    assert result.retry_at is not None and result.retry_at - now >= timedelta(minutes=15)
+    assert "changed-on-the-server" not in (result.error or "")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from inboxguard.backends.graph import MESSAGE_ID_PROPERTY, GraphBackend
 from inboxguard.domain.reply_clock import ThreadState
+from inboxguard.service.assessing import assess_account
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
-from inboxguard.service.evaluation import evaluate_account
 from inboxguard.store import StateStore
 from tests.graph.conftest import NOW, graph_account, graph_config
 from tests.graph.fake_graph import FOLDERS, TOKEN, FakeGraph, Request
@@ -63,7 +63,7 @@ def client_mail(graph: FakeGraph, age: timedelta, mid: str | None = "<q1@client.
 
 
 def states(ctx: Context, store: StateStore) -> list[ThreadState]:
-    return [view.status.state for view in evaluate_account(ctx, store, "work", NOW)]
+    return [view.status.state for view in assess_account(ctx, store, "work", NOW)]
 
 
 def writes(graph: FakeGraph) -> list[tuple[str, str]]:
@@ -151,7 +151,7 @@ def test_conversation_id_threads_a_sent_reply_without_references_under_another_s
         conversation_id=conversation,
     )
     assert cycle(ctx, store).drafts_written == []
-    (view,) = evaluate_account(ctx, store, "work", NOW)
+    (view,) = assess_account(ctx, store, "work", NOW)
     assert view.status.state is ThreadState.ANSWERED
     assert {m.provider_thread_id for m in view.thread.messages} == {conversation}
 
@@ -276,14 +276,15 @@ def test_an_expired_delta_link_resyncs_the_window_and_writes_no_second_draft(
     assert states(ctx, store) == [ThreadState.AT_RISK]
 
 
-def test_a_message_without_internet_message_id_is_tracked_and_gets_one_new_draft(
+def test_a_message_without_internet_message_id_is_tracked_and_gets_one_reply_draft(
     graph: FakeGraph, tmp_path: Path, store: StateStore
 ) -> None:
     ctx = Context.build(graph_config(graph, tmp_path))
-    client_mail(graph, timedelta(hours=20), mid=None)
+    original = client_mail(graph, timedelta(hours=20), mid=None)
     (record,) = cycle(ctx, store).drafts_written
-    # No Message-ID to find the original by: a new draft (POST messages), ours all the same.
-    assert writes(graph) == [("POST", "/me/messages")]
+    # No Message-ID is needed: createReply goes to the id the message was read under.
+    assert [m for m, _ in writes(graph)] == ["POST", "PATCH"]
+    assert writes(graph)[0] == ("POST", f"/me/messages/{original}/createReply")
     (draft,) = graph.drafts()
     assert draft.extended[MESSAGE_ID_PROPERTY.lower()] == record.message_id
     assert draft.fields["subject"] == "Re: 見積のご依頼"
@@ -301,7 +302,9 @@ def test_a_draft_recorded_nowhere_is_found_by_its_property_instead_of_written_ag
     cycle(ctx, first)
     first.close()
     second = StateStore.open(f"sqlite:///{tmp_path / 'second.db'}")  # knows no draft
-    (record,) = cycle(ctx, second).drafts_written
+    found = cycle(ctx, second)
+    assert found.drafts_written == []
+    (record,) = found.drafts_found
     second.close()
     assert record.location == graph.drafts()[0].id
     assert len(graph.drafts()) == 1
