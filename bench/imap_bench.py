@@ -208,9 +208,9 @@ def inboxguard(port: int, since: datetime, new: int, count: int, workdir: str) -
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     from inboxguard.backends.imap import ImapBackend  # noqa: PLC0415
     from inboxguard.config import parse_config  # noqa: PLC0415
+    from inboxguard.service.assessing import EvaluationCache  # noqa: PLC0415
     from inboxguard.service.context import Context  # noqa: PLC0415
     from inboxguard.service.cycle import run_cycle  # noqa: PLC0415
-    from inboxguard.service.evaluation import EvaluationCache  # noqa: PLC0415
     from inboxguard.store import StateStore  # noqa: PLC0415
 
     os.environ["BENCH_PASSWORD"] = PASSWORD

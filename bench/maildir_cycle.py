@@ -18,9 +18,9 @@ from pathlib import Path
 
 from inboxguard.backends.maildir import MaildirBackend
 from inboxguard.config import MaildirAccount, parse_config
+from inboxguard.service.assessing import EvaluationCache
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
-from inboxguard.service.evaluation import EvaluationCache
 from inboxguard.store import StateStore
 
 OWNER = "hanako@example.jp"

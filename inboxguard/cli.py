@@ -22,10 +22,6 @@ from rich.text import Text
 from inboxguard.auth import graph as graph_auth
 from inboxguard.auth.providers import authorize
 from inboxguard.backends import ews_oauth, open_backend
-from inboxguard.backends.ews import EwsBackend
-from inboxguard.backends.graph import GraphBackend
-from inboxguard.backends.imap import ImapBackend
-from inboxguard.backends.maildir import MaildirBackend
 from inboxguard.config import (
     Config,
     EwsAccount,
@@ -37,15 +33,15 @@ from inboxguard.config import (
     state_url,
 )
 from inboxguard.delivery import probe
-from inboxguard.digest.sending import compose, send_digest
+from inboxguard.digest.sending import DigestStatus, compose, send_digest
 from inboxguard.domain.incident_protocol import Stage
 from inboxguard.errors import ConfigError, InboxGuardError
 from inboxguard.explain import explain_message
 from inboxguard.log_setup import configure_logging
+from inboxguard.service.assessing import EvaluationCache, assess_all
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.service.daemon import Daemon
-from inboxguard.service.evaluation import EvaluationCache, evaluate_account
 from inboxguard.service.marking import ACTIONS, apply_mark
 from inboxguard.service.status_view import health_lines, status_json, status_table
 from inboxguard.starter import STARTER_CONFIG
@@ -64,6 +60,12 @@ class DigestNotSent(InboxGuardError):
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def is_what_if() -> bool:
+    """INBOXGUARD_NOW is set: the command asks "what if it were then?" and, where it only
+    reads (status, digest --preview, explain), writes nothing to the store (SPEC §12)."""
+    return bool(os.environ.get(ENV_NOW))
 
 
 def current_time() -> datetime:
@@ -120,13 +122,23 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except InboxGuardError as exc:
             click.echo(f"inboxguard: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except click.ClickException:
+            raise  # usage errors: click words them
+        except Exception as exc:  # a defect of ours: a sentence for the user, never a traceback
+            log.debug("unexpected error", exc_info=True)
+            click.echo(
+                f"inboxguard: unexpected error ({type(exc).__name__}); run again with -vv "
+                "for details and report it",
+                err=True,
+            )
+            sys.exit(1)
 
     return wrapper
 
 
 @contextmanager
-def open_store(config: Config) -> Iterator[StateStore]:
-    store = StateStore.open(state_url(config))
+def open_store(config: Config, *, read_only: bool = False) -> Iterator[StateStore]:
+    store = StateStore.open(state_url(config), read_only=read_only)
     try:
         yield store
     finally:
@@ -188,21 +200,11 @@ def check(app: App) -> None:
         f"configuration OK: {len(ctx.config.accounts)} account(s), owner {ctx.config.owner.name}"
     )
     for account in ctx.config.accounts:
-        backend = open_backend(account)
         try:
-            with backend:
-                if isinstance(backend, MaildirBackend):
-                    _describe_maildir(backend, ctx, now)
-                elif isinstance(backend, ImapBackend):
-                    _describe_imap(backend, ctx, now)
-                elif isinstance(backend, GraphBackend):
-                    for line in backend.check_lines(now=now, lookback=ctx.lookback):
-                        click.echo(f"[{account.name}] {line}")
-                elif isinstance(backend, EwsBackend):
-                    for line in backend.check_lines(since=now - ctx.lookback):
-                        click.echo(f"[{account.name}] {line}")
-                else:
-                    raise InboxGuardError(f"no check for account kind {account.kind!r}")
+            # Every kind answers alike, read-only (no FETCH, no write); the prefix is ours.
+            with open_backend(account) as backend:
+                for line in backend.describe(now=now, lookback=ctx.lookback):
+                    click.echo(f"[{account.name}] {line}")
         except InboxGuardError as exc:
             problems += 1
             click.echo(f"[{account.name}] problem: {exc}", err=True)
@@ -215,35 +217,6 @@ def check(app: App) -> None:
         click.echo(f"[digest] problem: {exc}", err=True)
     if problems:
         sys.exit(1)
-
-
-def _describe_maildir(backend: MaildirBackend, ctx: Context, now: datetime) -> None:
-    layout = "one maildir per folder" if backend.verbatim else "Maildir++"
-    click.echo(f"[{backend.account}] maildir {backend.root} ({layout})")
-    for folder in backend.folders():
-        label = f"  {folder.role.value:<9} {folder.name}:"
-        if not backend.path_of(folder.name).exists():
-            click.echo(f"{label} missing (created on the first draft)")
-            continue
-        since = now - ctx.lookback
-        changes = backend.changes(folder, None, since=since, known_uids=frozenset)
-        count = len(changes.new_uids)
-        click.echo(f"{label} {count} message(s) in the last {ctx.lookback.days} days")
-
-
-def _describe_imap(backend: ImapBackend, ctx: Context, now: datetime) -> None:
-    # Only STATUS, LIST, EXAMINE and SEARCH: `check` fetches and writes nothing.
-    click.echo(f"[{backend.account}] imap {backend.server}")
-    click.echo(f"  capabilities: {' '.join(sorted(backend.capabilities))}")
-    since = now - ctx.lookback
-    for folder in backend.folders():
-        label = f"  {folder.role.value:<9} {folder.name}:"
-        changes = backend.changes(folder, None, since=since, known_uids=frozenset)
-        if changes.marker.get("missing"):
-            click.echo(f"{label} missing (create it in your mail client or set drafts_folder)")
-            continue
-        count = len(changes.new_uids)
-        click.echo(f"{label} {count} message(s) in the last {ctx.lookback.days} days")
 
 
 @main.command()
@@ -293,14 +266,14 @@ def digest(app: App, preview: Path | None, send: bool) -> None:
         raise click.UsageError("give one of --preview FILE or --send")
     ctx = app.context()
     now = current_time()
-    with open_store(ctx.config) as store:
+    with open_store(ctx.config, read_only=preview is not None and is_what_if()) as store:
         if preview is not None:
             built = compose(ctx, store, now)
             preview.write_text(built.html, encoding="utf-8")
             click.echo(f"digest written to {preview} ({built.content.needs_action} item(s))")
             return
         outcome = send_digest(ctx, store, now, force=True)
-    if outcome.status != "sent":
+    if outcome.status is not DigestStatus.SENT:
         raise DigestNotSent(outcome.error or outcome.status)
     where = outcome.record.delivered_to if outcome.record else ""
     click.echo(f"digest for {outcome.day.isoformat()} sent: {where}")
@@ -337,7 +310,9 @@ def _cycle(
 
 def _print_results(results: list[AccountResult]) -> None:
     for result in results:
-        if result.skipped_until is not None:
+        if result.busy:
+            click.echo(f"account {result.account}: another cycle is running; skipped")
+        elif result.skipped_until is not None:
             click.echo(
                 f"{result.account}: skipped: backing off after a failure until "
                 f"{result.skipped_until:%Y-%m-%d %H:%M} UTC"
@@ -347,9 +322,10 @@ def _print_results(results: list[AccountResult]) -> None:
                 ", ".join(f"{k} {v}" for k, v in sorted(result.states.items()))
                 or "no tracked threads"
             )
+            found = f", {len(result.drafts_found)} found" if result.drafts_found else ""
             click.echo(
                 f"{result.account}: {result.new_messages} new message(s), "
-                f"{len(result.drafts_written)} draft(s) written; {states}"
+                f"{len(result.drafts_written)} draft(s) written{found}; {states}"
             )
         else:
             click.echo(f"{result.account}: FAILED: {result.error}", err=True)
@@ -364,25 +340,31 @@ def _print_results(results: list[AccountResult]) -> None:
 @pass_app
 @handle_errors
 def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
-    """The threads that need attention, most urgent first."""
+    """The threads that need attention, most urgent first.
+
+    With INBOXGUARD_NOW set, the mailboxes are read into a scratch copy of the store and
+    the store itself is left as it was.
+    """
     ctx = app.context()
     now = current_time()
-    with open_store(ctx.config) as store:
+    what_if = is_what_if()
+    with open_store(ctx.config, read_only=what_if) as store:
+        seen = store
         if not cached:
-            for result in _cycle(app, ctx, store, write_drafts=False):
+            seen = store.scratch_copy() if what_if else store
+            for result in _cycle(app, ctx, seen, write_drafts=False):
                 if not result.ok:
                     click.echo(
                         f"warning: {result.account}: {result.error} (showing stored state)",
                         err=True,
                     )
-        views = [v for a in ctx.config.accounts for v in evaluate_account(ctx, store, a.name, now)]
-        views.sort(key=lambda v: v.sort_key(now))
+        views = assess_all(ctx, seen, now)
         if not show_all:
             views = [v for v in views if v.needs_attention]
         if as_json:
             click.echo(
                 json.dumps(
-                    status_json(views, now=now, calendar=ctx.calendar, health=store.health()),
+                    status_json(views, now=now, calendar=ctx.calendar, health=seen.health()),
                     ensure_ascii=False,
                     indent=2,
                 )
@@ -390,7 +372,7 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
             return
         language = ctx.config.owner.language
         names = [a.name for a in ctx.config.accounts]
-        for line, failing in health_lines(store.health(), ctx.calendar, language, names):
+        for line, failing in health_lines(seen.health(), ctx.calendar, language, names):
             style = "bold red" if failing else "dim"
             app.console.print(Text(line, style=style))
         if not views:
@@ -417,6 +399,10 @@ def mark(app: App, thread_id: str, action: str, stage: str | None) -> None:
     """
     ctx = app.context()
     with open_store(ctx.config) as store:
+        if store.thread_account(thread_id) is None:
+            # An id seen in a what-if `status` or in a digest before the service stored the
+            # thread: read the mailboxes once (no drafts) so the mark finds it.
+            _cycle(app, ctx, store, write_drafts=False)
         outcome = apply_mark(ctx, store, thread_id, action, stage, now=current_time())
     click.echo(outcome.message)
 

@@ -25,10 +25,11 @@ from rich.text import Text
 from inboxguard.backends import open_backend
 from inboxguard.config import Config, parse_config
 from inboxguard.digest.sending import compose
+from inboxguard.domain.drafts import DraftPurpose
 from inboxguard.drafting.dates import format_promise_date
+from inboxguard.service.assessing import assess_account
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
-from inboxguard.service.evaluation import evaluate_account
 from inboxguard.service.status_view import status_table
 from inboxguard.store import StateStore
 
@@ -182,14 +183,14 @@ def _run(console: Console, base: Path, now: datetime) -> None:
     store = StateStore.open(config.state.url or "")
     try:
         results = run_cycle(ctx, store, [open_backend(config.accounts[0])], now=now)
-        views = evaluate_account(ctx, store, "demo", now)
+        views = assess_account(ctx, store, "demo", now)
         digest = compose(ctx, store, now)
     finally:
         store.close()
     digest_file = base / "digest.html"
     digest_file.write_text(digest.html, encoding="utf-8")
     result = results[0]
-    holding = sum(1 for d in result.drafts_written if d.purpose == "holding")
+    holding = sum(1 for d in result.drafts_written if d.purpose is DraftPurpose.HOLDING)
     reports = len(result.drafts_written) - holding
     console.print(
         f"One cycle: {result.new_messages} messages read, {len(views)} threads tracked "

@@ -1,4 +1,8 @@
-"""`inboxguard explain FILE.eml`: how one message is read, with the reasons (SPEC §10)."""
+"""`inboxguard explain FILE.eml`: how one message is read, with the reasons (SPEC §10).
+
+It reads no store and no mailbox: the message is parsed and classified by the functions
+the cycle uses, so what it prints is what the cycle would decide of that message.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from inboxguard.domain.tracked import FolderRole, TrackedMessage
 from inboxguard.parse import parse_message
 from inboxguard.rules import load_rules
 from inboxguard.service.context import Context
+from inboxguard.service.text_facts import decide
 
 
 def _address(address: Address) -> dict[str, str]:
@@ -40,7 +45,8 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
     report_stages = sorted(rules_in_force.reports.stages_in(message.text))
     if ctx is not None:
         counterpart_reason = ctx.identity.counterpart_reason(tracked)
-        ack = ctx.rules.acknowledgements.is_acknowledgement(message.text)
+        # The same decision the cycle makes from the same text (``text_facts.decide``).
+        ack = decide(ctx, tracked, message.text).ack_only
         promises = [
             {"phrase": p.phrase, "date": p.date.isoformat()}
             for p in find_promises(message.text, date, ctx.calendar)

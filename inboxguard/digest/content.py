@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from inboxguard.domain.assessment import ThreadAssessment
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.durations import format_duration
 from inboxguard.domain.reply_clock import ThreadState
@@ -27,7 +28,7 @@ from inboxguard.domain.statistics import (
     response_stats,
 )
 from inboxguard.drafting.dates import format_due
-from inboxguard.service.evaluation import ThreadView
+from inboxguard.drafting.wording import reason_text
 from inboxguard.store import AccountHealth
 
 DUE_SOON = timedelta(hours=24)
@@ -120,7 +121,7 @@ class DigestContent:
 
 
 def build_content(
-    views: Sequence[ThreadView],
+    views: Sequence[ThreadAssessment],
     health: Sequence[AccountHealth],
     episodes: Sequence[EpisodeLike],
     *,
@@ -149,11 +150,9 @@ def build_content(
         ):
             due_soon.append(words.thread(view, status.due_at))
         if state in (ThreadState.WAITING, ThreadState.AT_RISK, ThreadState.OVERDUE):
-            holding = [d for d in view.drafts if d.purpose == "holding"]
-            reports = [d for d in view.drafts if d.purpose != "holding"]
-            if holding and status.clock_started_at in {d.clock_started_at for d in holding}:
+            if view.holding_draft_waiting:
                 waiting.append(words.thread(view, status.due_at, note=words.holding_note))
-            elif reports and view.open_incident is not None:
+            elif view.report_drafted:
                 waiting.append(words.thread(view, status.due_at, note=words.report_note))
         promise = status.promise
         if state is ThreadState.PROMISE_OVERDUE and promise is not None:
@@ -182,7 +181,8 @@ def build_content(
         if state is ThreadState.NO_REPLY_NEEDED:
             latest = view.thread.messages[-1].date
             if now - latest <= NO_REPLY_REVIEW:
-                quiet.append(words.thread(view, None, note=words.quiet_reason(status.reason)))
+                note = reason_text(status.reason, words.language)
+                quiet.append(words.thread(view, None, note=note))
     incidents.sort(key=lambda line: (not line.late, line.due))
 
     failing: list[HealthLine] = []  # failing for less than an hour: listed near the end
@@ -243,12 +243,12 @@ class _Words:
             return f"{amount}超過" if self.ja else f"{amount} late"
         return f"残り{amount}" if self.ja else f"{amount} left"
 
-    def who(self, view: ThreadView) -> str:
+    def who(self, view: ThreadAssessment) -> str:
         if view.client is not None:
             return view.client.name
         return view.status.counterpart or ""
 
-    def thread(self, view: ThreadView, target: datetime | None, note: str = "") -> ThreadLine:
+    def thread(self, view: ThreadAssessment, target: datetime | None, note: str = "") -> ThreadLine:
         return ThreadLine(
             account=view.thread.account,
             thread_id=view.thread.id,
@@ -277,13 +277,6 @@ class _Words:
             error=item.last_error or "",
             next_attempt=self.when(item.next_attempt_at),
         )
-
-    def quiet_reason(self, reason: str) -> str:
-        if not self.ja:
-            return reason
-        if reason.startswith("marked"):
-            return "返信不要としてマーク済み"
-        return "相手の最新のメールはお礼・了承のみ"
 
     def last_days(self, days: int) -> str:
         return f"直近{days}日" if self.ja else f"last {days} days"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from enum import StrEnum
 
 import structlog
 
@@ -20,8 +21,8 @@ from inboxguard.delivery import DeliveryReceipt, deliver
 from inboxguard.digest.content import DigestContent, build_content
 from inboxguard.digest.render import build_message, digest_message_id, render
 from inboxguard.errors import InboxGuardError
+from inboxguard.service.assessing import assess_all
 from inboxguard.service.context import Context
-from inboxguard.service.evaluation import evaluate_account
 from inboxguard.store import DigestRecord, StateStore
 
 log = structlog.get_logger(__name__)
@@ -41,9 +42,18 @@ class Digest:
     message: EmailMessage
 
 
+class DigestStatus(StrEnum):
+    SENT = "sent"
+    SKIPPED_EMPTY = "skipped-empty"
+    ALREADY_SENT = "already-sent"
+    NOT_YET = "not-yet"
+    BACKING_OFF = "backing-off"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True, slots=True)
 class DigestOutcome:
-    status: str  # sent | skipped-empty | already-sent | not-yet | backing-off | failed
+    status: DigestStatus
     day: date
     record: DigestRecord | None = None
     error: str | None = None
@@ -55,10 +65,8 @@ def recipient(config: Config) -> str:
 
 def compose(ctx: Context, store: StateStore, now: datetime) -> Digest:
     """The digest at ``now`` from the store (read-only: mail is not polled here)."""
-    views = [v for a in ctx.config.accounts for v in evaluate_account(ctx, store, a.name, now)]
-    views.sort(key=lambda v: v.sort_key(now))
     content = build_content(
-        views,
+        assess_all(ctx, store, now),
         store.health(),
         store.episodes(now - STATISTICS_WINDOW),
         now=now,
@@ -102,15 +110,15 @@ def send_digest(
     record = store.digest(day, to)
     if not force:
         if record is not None and record.sent_at is not None:
-            return DigestOutcome("already-sent", day, record)
+            return DigestOutcome(DigestStatus.ALREADY_SENT, day, record)
         if now < scheduled_at(ctx, day):
-            return DigestOutcome("not-yet", day, record)
+            return DigestOutcome(DigestStatus.NOT_YET, day, record)
         if (
             record is not None
             and record.next_attempt_at is not None
             and record.next_attempt_at > now
         ):
-            return DigestOutcome("backing-off", day, record, record.last_error)
+            return DigestOutcome(DigestStatus.BACKING_OFF, day, record, record.last_error)
     message_id = digest_message_id(day.isoformat(), to)
     try:
         digest = compose(ctx, store, now)
@@ -119,7 +127,7 @@ def send_digest(
                 day, to, message_id, at=now, delivered_to="nothing to report (skip_if_empty)"
             )
             log.info("digest skipped: nothing to report", day=day.isoformat())
-            return DigestOutcome("skipped-empty", day, record)
+            return DigestOutcome(DigestStatus.SKIPPED_EMPTY, day, record)
         receipt = deliver_with(digest.message, ctx.config, day=day, environ=environ)
     except Exception as exc:
         if isinstance(exc, InboxGuardError):
@@ -139,7 +147,7 @@ def send_digest(
         )
     record = store.record_digest(day, to, message_id, at=now, delivered_to=receipt.where)
     log.info("digest sent", day=day.isoformat(), kind=receipt.kind, where=receipt.where)
-    return DigestOutcome("sent", day, record)
+    return DigestOutcome(DigestStatus.SENT, day, record)
 
 
 def _failed(
@@ -165,4 +173,4 @@ def _failed(
         attempts=attempts,
         retry_at=retry.isoformat(),
     )
-    return DigestOutcome("failed", day, record, error)
+    return DigestOutcome(DigestStatus.FAILED, day, record, error)

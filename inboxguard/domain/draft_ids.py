@@ -14,6 +14,7 @@ import re
 from datetime import UTC, datetime
 
 DRAFT_ID_DOMAIN = "inboxguard.invalid"
+DRAFT_ID_PREFIX = "<ig-"
 
 # Purposes appear verbatim in the id, so they must be valid dot-atom text; the known ones are
 # holding, first_report, root_cause and remediation.
@@ -36,4 +37,10 @@ def draft_message_id(account: str, thread_id: str, clock_start: datetime, purpos
     # surrogatepass: a thread id derived from undecodable header bytes may hold lone
     # surrogates; they must hash, not raise.
     digest = hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-    return f"<ig-{purpose}-{digest}@{DRAFT_ID_DOMAIN}>"
+    return f"{DRAFT_ID_PREFIX}{purpose}-{digest}@{DRAFT_ID_DOMAIN}>"
+
+
+def is_ours(message_id: str) -> bool:
+    """Whether a Message-ID has the shape of one of our drafts (or digests): ours never
+    count as the owner's own reply in progress."""
+    return message_id.startswith(DRAFT_ID_PREFIX)

@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from inboxguard.domain.identity import Identity
 from inboxguard.domain.incidents import phrase_pattern
+from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.normalise import normalise_for_matching
 from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole, TrackedMessage
@@ -132,9 +133,18 @@ def sentences(text: str) -> list[str]:
 class IncidentMark:
     """The owner's hand: ``incident``, ``dismiss`` or ``stage-done`` (with its stage)."""
 
-    action: str
+    action: MarkAction
     at: datetime
     stage: str | None = None
+
+
+def incident_marks(marks: Iterable[Mark]) -> list[IncidentMark]:
+    """The thread's marks that the incident protocol replays."""
+    return [
+        IncidentMark(action=m.action, at=m.at, stage=m.stage)
+        for m in marks
+        if m.action.is_incident_action
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +179,20 @@ class Incident:
 
     def stage(self, name: Stage) -> StageStatus:
         return next(s for s in self.stages if s.name is name)
+
+    def report_due_at(self, stage: Stage) -> datetime:
+        """When the report after ``stage`` is due (for the last stage: its own due time).
+
+        A report promises the next one; its draft pre-fills that time so that, once sent,
+        the promise is recognised like any other.
+        """
+        following = next_stage_after(stage)
+        return self.stage(following if following is not None else stage).due_at
+
+
+def next_stage_after(stage: Stage) -> Stage | None:
+    index = STAGES.index(stage)
+    return STAGES[index + 1] if index + 1 < len(STAGES) else None
 
 
 def open_incident(
@@ -282,12 +306,12 @@ def _opener(message: TrackedMessage, identity: Identity, threshold: float) -> Op
 
 
 def _apply_mark(current: Incident | None, mark: IncidentMark) -> Incident | None:
-    if mark.action == "incident":
+    if mark.action is MarkAction.INCIDENT:
         return current if current is not None else open_incident(mark.at, OpenedBy.MARK)
     if current is None:
         return None
-    if mark.action == "dismiss":
+    if mark.action is MarkAction.DISMISS:
         return replace(current, state=IncidentState.DISMISSED, ended_at=mark.at)
-    if mark.action == "stage-done" and mark.stage is not None:
+    if mark.action is MarkAction.STAGE_DONE and mark.stage is not None:
         return complete(current, (mark.stage,), mark.at)
     return current

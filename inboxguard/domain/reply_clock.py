@@ -5,16 +5,23 @@ my next message stops it (an *episode*, kept for the response-time statistics). 
 counterpart message does not move a running clock. Acknowledgement-only messages, messages
 the owner marked (or flagged ``$NoReplyNeeded``) start no clock: they are listed for review.
 Messages dated after ``now`` do not exist yet, so asking "what happens tomorrow at 9" works.
+
+The instants at which the state would change with no new mail (the holding draft's time,
+the start of "at risk", the due time, a promise's end, a message dated ahead) are computed
+here, from the same values the comparisons use, so that a caller that waits until
+``next_change_at`` can never miss a crossing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.identity import Identity
+from inboxguard.domain.reasons import Reason, ReasonCode
 from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole, Promise, TrackedMessage
 
@@ -69,10 +76,11 @@ class ReplyPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Episode:
-    """One counterpart message awaiting me, and when (if) I answered."""
+    """One counterpart message awaiting me, when it was due, and when (if) I answered."""
 
     started_at: datetime
     answered_at: datetime | None
+    due_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +94,10 @@ class ThreadStatus:
     episodes: tuple[Episode, ...]
     needs_holding_draft: bool
     clock_message: TrackedMessage | None
-    reason: str
+    reason: Reason
+    # The first instant after ``now`` at which this thread's state or duty changes with no
+    # new mail or mark (None: nothing ever will).
+    next_change_at: datetime | None = None
 
 
 def thread_counterpart(thread: Thread, identity: Identity) -> str | None:
@@ -116,7 +127,11 @@ def evaluate_thread(
     messages up to then start no clock (a new question after the mark does).
     """
     live = [m for m in thread.messages if m.role != FolderRole.DRAFTS and m.date <= now]
-    walk = _walk(live, identity, no_reply_until)
+
+    def due(start: datetime) -> datetime:
+        return calendar.add(start, policy.reply_within, business=policy.business)
+
+    walk = _walk(live, identity, no_reply_until, due)
     clock_message, quiet, episodes = walk.clock_message, walk.quiet, walk.episodes
     last_mine, saw_counterpart = walk.last_mine, walk.saw_counterpart
 
@@ -129,36 +144,55 @@ def evaluate_thread(
     due_at: datetime | None = None
     needs_holding_draft = False
     promise_broken = promise is not None and now > promise.due_at
+    # Mail dated ahead of ``now`` (a what-if in the past, a sender's clock ahead) arrives
+    # then: the state may change at that instant.
+    ahead = [m.date for m in thread.messages if m.role != FolderRole.DRAFTS and m.date > now]
+    crossings: list[datetime] = [min(ahead)] if ahead else []
+    if promise is not None:
+        crossings.append(promise.due_at)
 
     if clock_message is not None:
         clock_started_at = clock_message.date
-        due_at = calendar.add(clock_started_at, policy.reply_within, business=policy.business)
-        elapsed = calendar.elapsed(clock_started_at, now, business=policy.business)
-        needs_holding_draft = elapsed >= policy.holding_draft_after
-        episodes.append(Episode(clock_started_at, None))
+        due_at = due(clock_started_at)
+        holding_at = calendar.add(
+            clock_started_at, policy.holding_draft_after, business=policy.business
+        )
+        at_risk_at = calendar.add(
+            clock_started_at,
+            max(policy.reply_within - policy.warn_before, timedelta(0)),
+            business=policy.business,
+        )
+        crossings += [holding_at, at_risk_at, due_at]
+        needs_holding_draft = now >= holding_at
+        episodes.append(Episode(clock_started_at, None, due_at))
         if now >= due_at:
-            state, reason = ThreadState.OVERDUE, "no reply and the due time has passed"
+            state, reason = ThreadState.OVERDUE, Reason.of(ReasonCode.OVERDUE)
         elif promise is not None and promise_broken:
-            state, reason = ThreadState.PROMISE_OVERDUE, f"promised {promise.date} and not kept"
+            state = ThreadState.PROMISE_OVERDUE
+            reason = Reason.of(ReasonCode.PROMISE_BROKEN, date=promise.date.isoformat())
         # Time left is clock time: a business clock due Monday 12:00 has 4h left on Friday
         # 17:00, not a weekend's worth, and the owner must hear it before leaving.
-        elif calendar.elapsed(now, due_at, business=policy.business) <= policy.warn_before:
-            state, reason = ThreadState.AT_RISK, "no reply and less than warn_before left"
+        elif now >= at_risk_at:
+            state, reason = ThreadState.AT_RISK, Reason.of(ReasonCode.AT_RISK)
         else:
-            state, reason = ThreadState.WAITING, "clock running"
+            state, reason = ThreadState.WAITING, Reason.of(ReasonCode.CLOCK_RUNNING)
     elif promise is not None:
-        state = ThreadState.PROMISE_OVERDUE if promise_broken else ThreadState.PROMISED
-        reason = f"my latest message promised {promise.date} ({promise.phrase!r})"
+        params = {"date": promise.date.isoformat(), "phrase": promise.phrase}
+        if promise_broken:
+            state, reason = (
+                ThreadState.PROMISE_OVERDUE,
+                Reason.of(ReasonCode.PROMISE_OVERDUE, **params),
+            )
+        else:
+            state, reason = ThreadState.PROMISED, Reason.of(ReasonCode.PROMISED, **params)
     elif quiet:
         state = ThreadState.NO_REPLY_NEEDED
         marked = no_reply_until is not None or any(NO_REPLY_KEYWORD in m.keywords for m in quiet)
-        reason = (
-            "marked as needing no reply"
-            if marked
-            else "the latest message is only an acknowledgement"
+        reason = Reason.of(
+            ReasonCode.MARKED_NO_REPLY if marked else ReasonCode.ACKNOWLEDGEMENT_ONLY
         )
     else:
-        state, reason = ThreadState.ANSWERED, "replied; nothing outstanding"
+        state, reason = ThreadState.ANSWERED, Reason.of(ReasonCode.ANSWERED)
 
     return ThreadStatus(
         state=state,
@@ -171,6 +205,7 @@ def evaluate_thread(
         needs_holding_draft=needs_holding_draft,
         clock_message=clock_message,
         reason=reason,
+        next_change_at=min((t for t in crossings if t > now), default=None),
     )
 
 
@@ -183,13 +218,19 @@ class _Walk:
     saw_counterpart: bool = False
 
 
-def _walk(live: list[TrackedMessage], identity: Identity, no_reply_until: datetime | None) -> _Walk:
+def _walk(
+    live: list[TrackedMessage],
+    identity: Identity,
+    no_reply_until: datetime | None,
+    due: Callable[[datetime], datetime],
+) -> _Walk:
     """One pass in date order: clocks start and stop, quiet messages are collected."""
     walk = _Walk()
     for message in live:
         if identity.is_mine(message):
             if walk.clock_message is not None:
-                walk.episodes.append(Episode(walk.clock_message.date, message.date))
+                start = walk.clock_message.date
+                walk.episodes.append(Episode(start, message.date, due(start)))
                 walk.clock_message = None
             walk.last_mine = message
             walk.quiet = []

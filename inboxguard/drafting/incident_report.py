@@ -9,10 +9,9 @@ itself is a reply draft like the holding reply: threaded, quoted, never injectab
 
 from __future__ import annotations
 
-from datetime import datetime
 from email.message import EmailMessage
 
-from inboxguard.domain.incident_protocol import STAGES, Incident, Stage
+from inboxguard.domain.incident_protocol import Incident, Stage, next_stage_after
 from inboxguard.drafting.dates import format_due
 from inboxguard.drafting.reply_draft import ReplyDraftInput, attribution_date, build_reply_draft
 from inboxguard.drafting.templates import TemplateRenderer
@@ -20,21 +19,6 @@ from inboxguard.drafting.templates import TemplateRenderer
 
 def report_template(stage: Stage, language: str) -> str:
     return f"incident_{stage.value}.{language}.txt.j2"
-
-
-def next_stage_after(stage: Stage) -> Stage | None:
-    index = STAGES.index(stage)
-    return STAGES[index + 1] if index + 1 < len(STAGES) else None
-
-
-def report_due_date(incident: Incident, stage: Stage) -> datetime:
-    """When the report after ``stage`` is due (for the last stage: its own due time).
-
-    A report promises the next one; the draft pre-fills that time so that, once sent, the
-    promise is recognised like any other.
-    """
-    following = next_stage_after(stage)
-    return incident.stage(following if following is not None else stage).due_at
 
 
 def build_incident_report(

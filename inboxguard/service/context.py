@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from inboxguard.config import Config
+from inboxguard.domain.assessment import AssessmentRules, SlaRules
 from inboxguard.domain.calendar import BusinessCalendar
-from inboxguard.domain.clients import ClientRule
+from inboxguard.domain.duties import DraftSettings
 from inboxguard.domain.identity import Identity
-from inboxguard.domain.reply_clock import ReplyPolicy
 from inboxguard.rules import RuleSet, load_rules
 
 
@@ -19,6 +19,7 @@ class Context:
     rules: RuleSet
     calendar: BusinessCalendar
     identity: Identity
+    assessment: AssessmentRules
 
     @classmethod
     def build(cls, config: Config) -> Context:
@@ -29,27 +30,30 @@ class Context:
             ignore=rules.clients.ignore,
         )
         # One calendar per configuration: it caches the holiday tables it has looked up.
-        return cls(config=config, rules=rules, calendar=config.calendar(), identity=identity)
+        calendar = config.calendar()
+        sla = config.sla
+        assessment = AssessmentRules(
+            identity=identity,
+            calendar=calendar,
+            clients=rules.clients,
+            sla=SlaRules(
+                reply_within=sla.reply_within,
+                business=sla.clock == "business",
+                warn_before=sla.warn_before,
+                holding_draft_after=sla.holding_draft_after,
+            ),
+            incident_threshold=rules.incident.threshold,
+            owner_language=config.owner.language,
+            drafting=DraftSettings(promise_business_days=sla.promise_business_days),
+        )
+        return cls(
+            config=config,
+            rules=rules,
+            calendar=calendar,
+            identity=identity,
+            assessment=assessment,
+        )
 
     @property
     def lookback(self) -> timedelta:
         return self.config.sla.lookback
-
-    def policy_for(self, client: ClientRule | None) -> ReplyPolicy:
-        sla = self.config.sla
-        reply_within = client.reply_within if client and client.reply_within else sla.reply_within
-        # A client's shorter rule pulls the holding draft forward in proportion.
-        holding_after = min(
-            sla.holding_draft_after, reply_within * (sla.holding_draft_after / sla.reply_within)
-        )
-        return ReplyPolicy(
-            reply_within=reply_within,
-            business=sla.clock == "business",
-            warn_before=min(sla.warn_before, reply_within),
-            holding_draft_after=holding_after,
-        )
-
-    def language_for(self, client: ClientRule | None) -> str:
-        return (
-            client.language if client and client.language else None
-        ) or self.config.owner.language

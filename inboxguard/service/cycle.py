@@ -1,43 +1,44 @@
-"""One cycle for every account: poll → evaluate → act (drafts) → record.
+"""One cycle per account: sync → assess → act → record, under that account's lock.
 
-Each account runs in its own error boundary: a broken mailbox ends that account's cycle,
-is recorded with its time for `status` and the digest, and the other accounts carry on.
-A draft (holding reply or incident report) is written at most once per (account, thread,
-clock start or incident opening, purpose): recorded in the store, searched for in Drafts
-before appending, and never written again, even when the owner deleted it.
+For each account, under its lock (a second process waits a few seconds, then skips it):
+read what is new into the store, take a snapshot, read the texts that still decide
+something, assess (pure domain code), then for each draft owed: claim it in the ledger,
+search Drafts for it, append it, settle the claim. One error boundary per account: a
+broken mailbox or a failing store ends that account's cycle with one line, is recorded
+for `status` and the digest when the store can record it, and the other accounts go on.
+
+"Never twice" is the ledger's: a draft is claimed (a unique row) before its APPEND, in the
+transaction that checks for it. A claim whose APPEND outcome is unknown (killed, cut
+connection) is settled on the next cycle by the Message-ID search, never by a blind
+second APPEND.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import islice
 
 import structlog
 
-from inboxguard.backends.base import Folder, MailBackend
-from inboxguard.domain.incident_protocol import Incident, Stage
-from inboxguard.domain.message import Address, Message
+from inboxguard.backends.base import Folder, MailBackend, OutgoingDraft, ReplyTarget
+from inboxguard.domain.assessment import ThreadAssessment, assess, next_change_at, threads_of
+from inboxguard.domain.drafts import DraftRecord, DraftStatus
+from inboxguard.domain.duties import DraftDuty
+from inboxguard.domain.marks import Mark, MarkAction
+from inboxguard.domain.snapshot import AccountSnapshot
 from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole, TrackedMessage
-from inboxguard.drafting.incident_report import build_incident_report, report_due_date
-from inboxguard.drafting.message_ids import draft_message_id
-from inboxguard.drafting.reply_draft import ReplyDraftInput, build_holding_reply, to_bytes
+from inboxguard.drafting.compose import compose_draft
 from inboxguard.drafting.templates import TemplateRenderer, text_renderer
-from inboxguard.errors import InboxGuardError
+from inboxguard.errors import AccountBusyError, InboxGuardError
 from inboxguard.parse import parse_message
+from inboxguard.service.assessing import EvaluationCache
 from inboxguard.service.backoff import retry_delay
 from inboxguard.service.context import Context
-from inboxguard.service.evaluation import (
-    EvaluationCache,
-    ThreadView,
-    account_threads,
-    evaluate_account,
-    next_change_at,
-)
 from inboxguard.service.ingest import ingest_batch
 from inboxguard.service.text_facts import (
     TEXT_PREFIX_BYTES,
@@ -46,8 +47,7 @@ from inboxguard.service.text_facts import (
     report_messages,
     with_facts,
 )
-from inboxguard.store import DraftRecord, StateStore
-from inboxguard.store.state_store import EpisodeRow
+from inboxguard.store import EpisodeRow, StateStore
 
 log = structlog.get_logger(__name__)
 
@@ -56,8 +56,11 @@ BATCH = 500  # messages per transaction on a long first scan
 # response episodes stay long enough for the digest's 30-day statistics.
 PRUNE_MARGIN = timedelta(days=7)
 STATISTICS_KEPT = timedelta(days=90)
+# How long a second process waits for an account's cycle before it skips the account.
+LOCK_WAIT = 5.0
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 StopRequested = Callable[[], bool]
+WallClock = Callable[[], datetime]
 TEXT_CHUNK = 200  # texts read between two looks at a stop request
 
 
@@ -71,10 +74,14 @@ class AccountResult:
     error: str | None = None
     new_messages: int = 0
     drafts_written: list[DraftRecord] = field(default_factory=list)
+    # Owed drafts already in Drafts (an earlier process appended them, or a lost store):
+    # recorded, not written again.
+    drafts_found: list[DraftRecord] = field(default_factory=list)
     states: Counter[str] = field(default_factory=Counter)
     # Not polled: an earlier failure set a retry time still ahead (not an error in itself).
     skipped_until: datetime | None = None
-    evaluated: bool = True  # False: nothing new and the last evaluation still held
+    busy: bool = False  # another process holds this account's cycle: skipped, not an error
+    evaluated: bool = True  # False: nothing new and the last assessment still held
     retry_at: datetime | None = None  # after a failure: when the account is tried again
     interrupted: bool = False  # stopped part-way for a shutdown; resumes next start
 
@@ -84,7 +91,22 @@ class AccountResult:
 
     @property
     def skipped(self) -> bool:
-        return self.skipped_until is not None
+        return self.skipped_until is not None or self.busy
+
+
+@dataclass(frozen=True, slots=True)
+class _Cycle:
+    """What one cycle of one account works with."""
+
+    ctx: Context
+    store: StateStore
+    backend: MailBackend
+    now: datetime
+    templates: TemplateRenderer | None  # None: read and assess only (`status`)
+    progress: Progress | None
+    cache: EvaluationCache | None
+    should_stop: StopRequested | None
+    wall_clock: WallClock
 
 
 def run_cycle(
@@ -97,139 +119,219 @@ def run_cycle(
     progress: Progress | None = None,
     cache: EvaluationCache | None = None,
     should_stop: StopRequested | None = None,
+    lock_wait: float = LOCK_WAIT,
+    wall_clock: WallClock = lambda: datetime.now(UTC),
 ) -> list[AccountResult]:
-    """One cycle per backend. ``should_stop`` is asked between batches: when it says yes,
-    the account's cycle ends there (what was read is kept) and the remaining accounts are
-    not polled."""
-    templates = text_renderer(ctx.config.templates_dir)
+    """One cycle per backend. ``write_drafts``: the service's cycle (drafts, pruning);
+    without it only reading and assessing (`status`). ``should_stop`` is asked between
+    batches: when it says yes, the account's cycle ends there (what was read is kept) and
+    the remaining accounts are not polled."""
+    templates = text_renderer(ctx.config.templates_dir) if write_drafts else None
     results = []
     for backend in backends:
         if should_stop is not None and should_stop():
             break
-        result = AccountResult(backend.account)
-        health = store.account_health(backend.account)
-        if (
-            health is not None
-            and health.next_attempt_at is not None
-            and health.next_attempt_at > now
-        ):
-            result.skipped_until = health.next_attempt_at
-            log.info(
-                "account backing off; not polled this cycle",
-                account=backend.account,
-                until=health.next_attempt_at.isoformat(),
-                last_error=health.last_error,
-            )
-            results.append(result)
-            continue
-        failure: BaseException | None = None
-        try:
-            with backend:
-                _poll_and_act(
-                    ctx,
-                    store,
-                    backend,
-                    result,
-                    now=now,
-                    templates=templates if write_drafts else None,
-                    progress=progress,
-                    cache=cache,
-                    should_stop=should_stop,
-                )
-        except CycleInterrupted:
-            result.interrupted = True
-            log.info("cycle interrupted for shutdown", account=backend.account)
-            results.append(result)
-            break
-        except InboxGuardError as exc:
-            result.error = str(exc)
-            failure = exc
-        except Exception as exc:  # one account's failure must not stop the others
-            result.error = f"unexpected {type(exc).__name__}"
-            failure = exc
-            log.exception("account cycle failed", account=backend.account)
-        if result.error:
-            failures = (health.consecutive_failures if health is not None else 0) + 1
-            result.retry_at = now + retry_delay(failure, failures)
-        store.record_poll(
-            backend.account, at=now, error=result.error, next_attempt_at=result.retry_at
+        cycle = _Cycle(
+            ctx, store, backend, now, templates, progress, cache, should_stop, wall_clock
         )
-        if result.error:
-            log.error(
-                "account cycle failed",
-                account=backend.account,
-                error=result.error,
-                retry_at=result.retry_at.isoformat() if result.retry_at else None,
-            )
-        else:
-            log.info(
-                "account cycle done",
-                account=backend.account,
-                new_messages=result.new_messages,
-                drafts_written=len(result.drafts_written),
-                **dict(result.states),
-            )
+        result = one_account(cycle, lock_wait=lock_wait)
         results.append(result)
+        if result.interrupted:
+            break
     return results
 
 
-def _poll_and_act(
-    ctx: Context,
-    store: StateStore,
-    backend: MailBackend,
-    result: AccountResult,
-    *,
-    now: datetime,
-    templates: TemplateRenderer | None,
-    progress: Progress | None,
-    cache: EvaluationCache | None,
-    should_stop: StopRequested | None = None,
-) -> None:
-    """Read what is new, read the texts that decide something, evaluate, write drafts.
+def one_account(cycle: _Cycle, *, lock_wait: float) -> AccountResult:
+    """The account's error boundary: whatever happens, one result and no traceback."""
+    account = cycle.backend.account
+    result = AccountResult(account)
+    try:
+        with cycle.store.account_lock(account, wait=lock_wait):
+            _locked(cycle, result)
+    except AccountBusyError:
+        result.busy = True
+        log.info("another cycle is running; skipped", account=account)
+    except CycleInterrupted:
+        result.interrupted = True
+        log.info("cycle interrupted for shutdown", account=account)
+    except InboxGuardError as exc:  # the store could not even record the failure
+        result.error = str(exc)
+        log.error("account cycle failed", account=account, error=result.error)
+    except Exception as exc:  # a defect of ours: one line for the user, details at debug
+        result.error = f"unexpected {type(exc).__name__}"
+        log.error("account cycle failed", account=account, error=result.error)
+        log.debug("account cycle failed", account=account, exc_info=True)
+    return result
+
+
+def _locked(cycle: _Cycle, result: AccountResult) -> None:
+    store, account, now = cycle.store, cycle.backend.account, cycle.now
+    health = store.account_health(account)
+    if health is not None and health.next_attempt_at is not None and health.next_attempt_at > now:
+        result.skipped_until = health.next_attempt_at
+        log.info(
+            "account backing off; not polled this cycle",
+            account=account,
+            until=health.next_attempt_at.isoformat(),
+            last_error=health.last_error,
+        )
+        return
+    failure: BaseException | None = None
+    try:
+        with cycle.backend:
+            _sync_assess_act(cycle, result)
+    except CycleInterrupted:
+        raise
+    except InboxGuardError as exc:
+        result.error, failure = str(exc), exc
+    except Exception as exc:  # one account's failure must not stop the others
+        result.error, failure = f"unexpected {type(exc).__name__}", exc
+        log.debug("account cycle failed", account=account, exc_info=True)
+    if result.error:
+        failures = (health.consecutive_failures if health is not None else 0) + 1
+        result.retry_at = now + retry_delay(failure, failures)
+        log.error(
+            "account cycle failed",
+            account=account,
+            error=result.error,
+            retry_at=result.retry_at.isoformat(),
+        )
+    store.record_poll(account, at=now, error=result.error, next_attempt_at=result.retry_at)
+    if not result.error:
+        log.info(
+            "account cycle done",
+            account=account,
+            new_messages=result.new_messages,
+            drafts_written=len(result.drafts_written),
+            drafts_found=len(result.drafts_found),
+            **dict(result.states),
+        )
+
+
+def _sync_assess_act(cycle: _Cycle, result: AccountResult) -> None:
+    """Read what is new, read the texts that decide something, assess, write drafts.
 
     With a cache (the long-running service) and nothing new in any folder, the last
-    evaluation holds until the next instant a clock or promise crosses a line: the poll
+    assessment holds until the next instant a clock or promise crosses a line: the poll
     then costs one status answer per folder and nothing more.
     """
-    account = backend.account
+    ctx, store, account, now, cache = (
+        cycle.ctx,
+        cycle.store,
+        cycle.backend.account,
+        cycle.now,
+        cycle.cache,
+    )
     result.new_messages, changed = sync_account(
-        ctx, store, backend, now=now, progress=progress, should_stop=should_stop
+        ctx,
+        store,
+        cycle.backend,
+        now=now,
+        progress=cycle.progress,
+        should_stop=cycle.should_stop,
     )
     last_mark = store.last_mark_id(account) if cache is not None else 0
     if cache is not None and not changed and cache.still_valid(account, now, last_mark):
         result.evaluated = False
         return
-    store.prune(
-        account,
-        messages_before=now - ctx.lookback - PRUNE_MARGIN,
-        episodes_before=now - STATISTICS_KEPT,
-    )
-    threads = account_threads(ctx, store, account, now)
-    threads = _read_deciding_texts(ctx, store, backend, threads, now=now, should_stop=should_stop)
+    snapshot = store.snapshot(account, now - ctx.lookback)
+    threads = _read_deciding_texts(cycle, threads_of(snapshot, ctx.assessment), snapshot.marks)
     store.assign_threads(account, threads)
-    views = evaluate_account(ctx, store, account, now, threads)
-    record_episodes(ctx, store, account, views)
-    result.states = Counter(v.status.state.value for v in views)
-    if templates is not None:
-        result.drafts_written = write_drafts(ctx, store, backend, views, templates, now=now)
+    # Claims not settled yet (a cycle died between claim and settle) stay owed here, so the
+    # act step settles them by a search; everywhere else a claim counts as written.
+    settled = replace(snapshot, drafts=[d for d in snapshot.drafts if d.settled])
+    assessed = assess(settled, ctx.assessment, now, threads)
+    store.save_episodes(account, episode_rows(account, assessed))
+    result.states = Counter(a.status.state.value for a in assessed)
+    if cycle.templates is not None:
+        for duty in (duty for a in assessed for duty in a.duties):
+            _check_stop(cycle.should_stop)
+            _act(cycle, duty, cycle.templates, result)
+        _prune(cycle, snapshot, assessed)
     if cache is not None:
         # Drafts just written change nothing until the next crossing either.
-        cache.remember(account, next_change_at(ctx, views, now), last_mark)
+        cache.remember(account, next_change_at(assessed), last_mark)
+
+
+def _act(
+    cycle: _Cycle, duty: DraftDuty, templates: TemplateRenderer, result: AccountResult
+) -> None:
+    """Claim, find, append, settle: one owed draft, at most once ever."""
+    store, backend = cycle.store, cycle.backend
+    claim = DraftRecord(
+        message_id=duty.message_id,
+        account=duty.account,
+        thread_id=duty.thread_id,
+        purpose=duty.purpose,
+        clock_started_at=duty.anchor,
+        created_at=cycle.now,
+        folder=_drafts_folder(backend).name,
+        status=DraftStatus.CLAIMED,
+    )
+    if store.claim_draft(claim) is None:
+        existing = store.draft(duty.message_id)
+        if existing is None or existing.settled:
+            return  # the ledger has it: written, found, or deleted by the owner since
+        # Our own claim from a cycle that died: whether its APPEND happened is unknown.
+        claim = existing
+    location = backend.find_draft(duty.message_id)
+    if location is not None:
+        store.settle_draft(duty.message_id, status=DraftStatus.FOUND, location=location)
+        result.drafts_found.append(replace(claim, status=DraftStatus.FOUND, location=location))
+        log.info("draft found in Drafts; recorded", account=duty.account, thread=duty.thread_id)
+        return
+    location = backend.append_draft(_outgoing(cycle, duty, templates))
+    store.settle_draft(duty.message_id, status=DraftStatus.WRITTEN, location=location)
+    result.drafts_written.append(replace(claim, status=DraftStatus.WRITTEN, location=location))
+    log.info(
+        "draft written", account=duty.account, thread=duty.thread_id, purpose=duty.purpose.value
+    )
+
+
+def _outgoing(cycle: _Cycle, duty: DraftDuty, templates: TemplateRenderer) -> OutgoingDraft:
+    target = duty.reply_to
+    folder = Folder(target.folder, target.role)
+    raw = cycle.backend.fetch_text(folder, target.uid, max_bytes=TEXT_PREFIX_BYTES)
+    owner = cycle.ctx.config.owner
+    data = compose_draft(
+        duty,
+        parse_message(raw) if raw else None,
+        owner_name=owner.name,
+        owner_address=owner.addresses[0],
+        signature=owner.signature or owner.name,
+        templates=templates,
+        tz=cycle.ctx.calendar.tz,
+        now=cycle.now,
+    )
+    reply_to = ReplyTarget(target.message_id, folder, target.uid, target.provider_thread_id)
+    return OutgoingDraft(message_id=duty.message_id, raw=data, reply_to=reply_to)
+
+
+def _drafts_folder(backend: MailBackend) -> Folder:
+    return next(f for f in backend.folders() if f.role is FolderRole.DRAFTS)
+
+
+def _prune(cycle: _Cycle, snapshot: AccountSnapshot, assessed: Sequence[ThreadAssessment]) -> None:
+    """Forget mail that left the window, by the wall clock (a what-if far ahead must not
+    empty the store), never a thread still open or holding an incident; the store keeps
+    threads with a draft or a mark itself."""
+    horizon = min(cycle.now, cycle.wall_clock())
+    keep = {a.thread.id for a in assessed if a.needs_attention or a.incident is not None}
+    cycle.store.prune(
+        snapshot.account,
+        messages_before=horizon - cycle.ctx.lookback - PRUNE_MARGIN,
+        episodes_before=horizon - STATISTICS_KEPT,
+        keep_threads=keep,
+    )
 
 
 def _read_deciding_texts(
-    ctx: Context,
-    store: StateStore,
-    backend: MailBackend,
-    threads: list[Thread],
-    *,
-    now: datetime,
-    should_stop: StopRequested | None = None,
+    cycle: _Cycle, threads: list[Thread], marks: Sequence[Mark]
 ) -> list[Thread]:
     """Read the texts that decide states and incidents, in two rounds: the counterpart's
     scores first, then my reports in the threads those scores (or marks) made incidents."""
-    account = backend.account
-    marked = {m.thread_id for m in store.marks(account) if m.action == "incident"}
+    ctx, now = cycle.ctx, cycle.now
+    marked = {m.thread_id for m in marks if m.action is MarkAction.INCIDENT}
     rounds: list[tuple[Callable[[list[Thread]], list[TrackedMessage]], bool]] = [
         (lambda ts: deciding_messages(ts, ctx.identity, now), False),
         (
@@ -243,9 +345,10 @@ def _read_deciding_texts(
         wanted = wanted_in(threads)
         # In chunks, each one stored: a first scan stopped half-way does not read again.
         for start in range(0, len(wanted), TEXT_CHUNK):
-            _check_stop(should_stop)
-            facts = read_facts(ctx, backend, wanted[start : start + TEXT_CHUNK], reports=reports)
-            store.apply_text_facts(account, facts)
+            _check_stop(cycle.should_stop)
+            chunk = wanted[start : start + TEXT_CHUNK]
+            facts = read_facts(ctx, cycle.backend, chunk, reports=reports)
+            cycle.store.apply_text_facts(cycle.backend.account, facts)
             threads = with_facts(threads, facts)
     return threads
 
@@ -272,11 +375,10 @@ def sync_account(
             since=now - ctx.lookback,
             known_uids=partial(store.known_uids, account, folder.name),
         )
+        encoded = changes.marker.encode()
         if changes.unchanged:
-            if marker != dict(changes.marker):
-                store.apply_folder_sync(
-                    account, folder.name, marker=changes.marker, added=(), at=now
-                )
+            if marker != encoded:
+                store.apply_folder_sync(account, folder.name, marker=encoded, added=(), at=now)
             continue
         changed = True
         # Before the marker moves (with the last batch below): a crash in between reads
@@ -293,7 +395,7 @@ def sync_account(
             store.apply_folder_sync(
                 account,
                 folder.name,
-                marker=changes.marker if last else None,
+                marker=encoded if last else None,
                 added=batch,
                 removed=changes.vanished_uids if first else (),
                 replace_all=changes.reset and first,
@@ -316,209 +418,16 @@ def _check_stop(should_stop: StopRequested | None) -> None:
         raise CycleInterrupted
 
 
-def record_episodes(
-    ctx: Context, store: StateStore, account: str, views: Iterable[ThreadView]
-) -> None:
-    store.save_episodes(account, _episode_rows(ctx, account, views))
-
-
-def _episode_rows(ctx: Context, account: str, views: Iterable[ThreadView]) -> Iterator[EpisodeRow]:
-    for view in views:
-        policy = ctx.policy_for(view.client)
-        for episode in view.status.episodes:
+def episode_rows(account: str, assessed: Iterable[ThreadAssessment]) -> Iterator[EpisodeRow]:
+    """The response episodes for the statistics, as the assessment dated them."""
+    for assessment in assessed:
+        for episode in assessment.episodes:
             yield EpisodeRow(
                 account=account,
-                thread_id=view.thread.id,
+                thread_id=assessment.thread.id,
                 started_at=episode.started_at,
                 answered_at=episode.answered_at,
-                due_at=ctx.calendar.add(
-                    episode.started_at, policy.reply_within, business=policy.business
-                ),
-                counterpart=view.status.counterpart,
-                client=view.client.name if view.client else None,
+                due_at=episode.due_at,
+                counterpart=assessment.status.counterpart,
+                client=assessment.client.name if assessment.client else None,
             )
-
-
-def owner_draft_in_thread(view: ThreadView, ctx: Context, ours: set[str]) -> TrackedMessage | None:
-    """A draft the owner is already writing in this thread (not one of ours)."""
-    for message in view.thread.messages:
-        ours_or_foreign = (
-            message.message_id in ours
-            or message.message_id.startswith("<ig-")
-            or not (ctx.identity.is_mine(message) or not message.sender.address)
-        )
-        if message.role is FolderRole.DRAFTS and not ours_or_foreign:
-            return message
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class DraftPlan:
-    """A draft a thread is owed now: its purpose, the instant it counts from (clock start
-    or incident opening), the message it replies to, and the incident stage if any."""
-
-    view: ThreadView
-    purpose: str
-    anchor: datetime
-    reply_to: TrackedMessage
-    stage: Stage | None = None
-
-
-def planned_drafts(view: ThreadView) -> list[DraftPlan]:
-    """The drafts ``view`` is owed: the next incident report while an incident is open
-    (the report is the answer, so no holding reply then), else a holding reply once the
-    clock has run long enough."""
-    incident = view.open_incident
-    if incident is not None:
-        stage = incident.next_stage
-        reply_to = incident_reply_target(view, incident)
-        if stage is None or reply_to is None:
-            return []
-        return [DraftPlan(view, stage.name.value, incident.opened_at, reply_to, stage.name)]
-    status = view.status
-    if (
-        status.needs_holding_draft
-        and status.clock_message is not None
-        and status.clock_started_at is not None
-    ):
-        return [DraftPlan(view, "holding", status.clock_started_at, status.clock_message)]
-    return []
-
-
-def incident_reply_target(view: ThreadView, incident: Incident) -> TrackedMessage | None:
-    """A report answers the client's latest message; the opening one, else any of theirs."""
-    theirs = [
-        m
-        for m in view.thread.messages
-        if m.role is not FolderRole.DRAFTS and view.status.counterpart == m.sender.address
-    ]
-    if theirs:
-        return theirs[-1]
-    return incident.opening_message
-
-
-def write_drafts(
-    ctx: Context,
-    store: StateStore,
-    backend: MailBackend,
-    views: Sequence[ThreadView],
-    templates: TemplateRenderer,
-    *,
-    now: datetime,
-) -> list[DraftRecord]:
-    """Append the drafts the threads are owed, each at most once (SPEC §6, §7)."""
-    written = []
-    ours = {d.message_id for d in store.drafts(backend.account)}
-    drafts_folder = next(f for f in backend.folders() if f.role is FolderRole.DRAFTS)
-    for view in views:
-        for plan in planned_drafts(view):
-            message_id = draft_message_id(
-                backend.account, view.thread.id, plan.anchor, plan.purpose
-            )
-            if store.draft(message_id) is not None:
-                continue  # written before (and perhaps deleted by the owner since): never again
-            if plan.stage is None and owner_draft_in_thread(view, ctx, ours) is not None:
-                log.info("owner already drafting a reply; no holding draft", thread=view.thread.id)
-                continue
-            location = backend.find_draft(message_id)
-            if location is None:
-                raw = _draft_bytes(ctx, backend, plan, templates, message_id, now=now)
-                location = backend.append_draft(raw, message_id)
-                log.info(
-                    "draft written",
-                    account=backend.account,
-                    thread=view.thread.id,
-                    purpose=plan.purpose,
-                )
-            else:
-                log.info("draft found in Drafts; recording it", thread=view.thread.id)
-            record = DraftRecord(
-                message_id=message_id,
-                account=backend.account,
-                thread_id=view.thread.id,
-                purpose=plan.purpose,
-                clock_started_at=plan.anchor,
-                created_at=now,
-                folder=drafts_folder.name,
-                location=location,
-            )
-            store.record_draft(record)
-            written.append(record)
-    return written
-
-
-def _draft_bytes(
-    ctx: Context,
-    backend: MailBackend,
-    plan: DraftPlan,
-    templates: TemplateRenderer,
-    message_id: str,
-    *,
-    now: datetime,
-) -> bytes:
-    target = plan.reply_to
-    raw = backend.fetch_text(
-        Folder(target.folder, target.role), target.uid, max_bytes=TEXT_PREFIX_BYTES
-    )
-    original = parse_message(raw) if raw else None
-    if original is None or original.message_id != target.message_id:
-        # The file moved or changed under us: quote nothing rather than the wrong mail.
-        original = _stand_in(target)
-    view = plan.view
-    client = view.client
-    owner = ctx.config.owner
-    language = ctx.language_for(client)
-    local_today = ctx.calendar.local(now).date()
-    incident = view.open_incident
-    if plan.stage is not None and incident is not None:
-        promised = ctx.calendar.local(report_due_date(incident, plan.stage)).date()
-    else:
-        promised = ctx.calendar.add_business_days(local_today, ctx.config.sla.promise_business_days)
-    inp = ReplyDraftInput(
-        original=original,
-        counterpart=target.sender,
-        counterpart_display_name=_display_name(target.sender, client.honorific if client else None),
-        company=client.company if client else None,
-        owner_name=owner.name,
-        owner_address=_my_address_in(target, ctx) or owner.addresses[0],
-        signature=owner.signature or owner.name,
-        language="ja" if language == "ja" else "en",
-        promised_date=promised,
-        message_id=message_id,
-        now=now,
-        tz=ctx.calendar.tz,
-        original_received=target.date,
-    )
-    if plan.stage is not None and incident is not None:
-        draft = build_incident_report(inp, templates, incident=incident, stage=plan.stage)
-    else:
-        draft = build_holding_reply(inp, templates)
-    return to_bytes(draft, crlf=False)
-
-
-def _display_name(sender: Address, honorific: str | None) -> str:
-    if honorific:
-        return honorific
-    if sender.name:
-        return sender.name
-    return sender.address.partition("@")[0] or sender.address
-
-
-def _my_address_in(message: TrackedMessage, ctx: Context) -> str | None:
-    for address in (*message.to, *message.cc):
-        if ctx.identity.is_me(address):
-            return address.address
-    return None
-
-
-def _stand_in(clock: TrackedMessage) -> Message:
-    return Message(
-        message_id=clock.message_id,
-        subject=clock.subject,
-        sender=clock.sender,
-        to=clock.to,
-        cc=clock.cc,
-        date=clock.date,
-        in_reply_to=clock.in_reply_to,
-        references=clock.references,
-    )

@@ -33,12 +33,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from inboxguard.backends import open_backend
 from inboxguard.config import Config, load_config
-from inboxguard.digest.sending import send_digest
+from inboxguard.digest.sending import DigestStatus, send_digest
 from inboxguard.errors import InboxGuardError
 from inboxguard.service import sd_notify
+from inboxguard.service.assessing import EvaluationCache
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
-from inboxguard.service.evaluation import EvaluationCache
 from inboxguard.store import StateStore
 
 log = structlog.get_logger(__name__)
@@ -224,6 +224,9 @@ class Daemon:
     def _after_cycle(self, result: AccountResult) -> None:
         if result.interrupted:
             return
+        if result.busy:  # a manual `run --once` holds the account: its cycle counts
+            sd_notify.notify("WATCHDOG=1")
+            return
         with self._lock:
             counts = self._counts
             if result.ok:
@@ -249,7 +252,7 @@ class Daemon:
             ctx = self.ctx
         outcome = send_digest(ctx, self.store, self.clock())
         record = outcome.record
-        if outcome.status == "failed" and record is not None and record.next_attempt_at:
+        if outcome.status is DigestStatus.FAILED and record is not None and record.next_attempt_at:
             self.scheduler.add_job(
                 self._digest,
                 # The store's clock may be INBOXGUARD_NOW; the wait is real time.

@@ -9,12 +9,12 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from inboxguard.domain.assessment import ThreadAssessment
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.durations import format_duration
 from inboxguard.domain.incident_protocol import Incident
 from inboxguard.domain.reply_clock import ThreadState
 from inboxguard.drafting.dates import format_due
-from inboxguard.service.evaluation import ThreadView
 from inboxguard.store import AccountHealth
 
 _STATE_STYLE = {
@@ -32,7 +32,7 @@ def _iso(value: datetime | None, calendar: BusinessCalendar) -> str | None:
     return calendar.local(value).isoformat(timespec="seconds") if value is not None else None
 
 
-def thread_json(view: ThreadView, calendar: BusinessCalendar) -> dict[str, Any]:
+def thread_json(view: ThreadAssessment, calendar: BusinessCalendar) -> dict[str, Any]:
     status = view.status
     return {
         "id": view.thread.id,
@@ -47,7 +47,7 @@ def thread_json(view: ThreadView, calendar: BusinessCalendar) -> dict[str, Any]:
         "promised_date": status.promise.date.isoformat() if status.promise else None,
         "drafts": [
             {
-                "purpose": d.purpose,
+                "purpose": d.purpose.value,
                 "message_id": d.message_id,
                 "created_at": _iso(d.created_at, calendar),
             }
@@ -79,7 +79,7 @@ def incident_json(incident: Incident | None, calendar: BusinessCalendar) -> dict
 
 
 def status_json(
-    views: Sequence[ThreadView],
+    views: Sequence[ThreadAssessment],
     *,
     now: datetime,
     calendar: BusinessCalendar,
@@ -92,7 +92,7 @@ def status_json(
     }
 
 
-def time_left(view: ThreadView, now: datetime) -> str:
+def time_left(view: ThreadAssessment, now: datetime) -> str:
     status = view.status
     target = status.due_at
     if target is None and status.promise is not None:
@@ -112,7 +112,7 @@ def _until(target: datetime | None, now: datetime) -> str:
 
 
 def status_table(
-    views: Sequence[ThreadView], *, now: datetime, calendar: BusinessCalendar, language: str
+    views: Sequence[ThreadAssessment], *, now: datetime, calendar: BusinessCalendar, language: str
 ) -> Table:
     table = Table(
         title=f"InboxGuard — {format_due(calendar.local(now), language)}", title_justify="left"
@@ -142,7 +142,7 @@ def status_table(
     return table
 
 
-def incident_cell(view: ThreadView, now: datetime) -> Text:
+def incident_cell(view: ThreadAssessment, now: datetime) -> Text:
     """``root_cause 2d 3h`` for an open incident's next report; the end state otherwise."""
     incident = view.incident
     if incident is None:

@@ -258,7 +258,9 @@ def test_init_writes_a_valid_starter_and_refuses_to_overwrite(tmp_path: Path) ->
 
 def test_state_database_is_private(config: Path, tmp_path: Path, mail: Maildir) -> None:
     thread(mail, "q", "質問", 2)
-    invoke(config, "status")
+    invoke(config, "status")  # a what-if: it creates nothing
+    assert not (tmp_path / "state.db").exists()
+    invoke(config, "run", "--once")
     assert (tmp_path / "state.db").stat().st_mode & 0o777 == 0o600
 
 

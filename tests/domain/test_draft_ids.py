@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inboxguard.drafting.message_ids import draft_message_id
+from inboxguard.domain.draft_ids import draft_message_id
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 CLOCK = datetime(2026, 11, 20, 10, 0, tzinfo=TOKYO)
@@ -41,7 +41,7 @@ def test_same_inputs_give_the_same_id_twice() -> None:
 def test_id_is_stable_across_processes_with_different_hash_seeds() -> None:
     code = (
         "from datetime import datetime; from zoneinfo import ZoneInfo;"
-        "from inboxguard.drafting.message_ids import draft_message_id;"
+        "from inboxguard.domain.draft_ids import draft_message_id;"
         "print(draft_message_id('work', 'thread-1',"
         " datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo('Asia/Tokyo')), 'holding'))"
     )

@@ -16,6 +16,7 @@ from inboxguard.domain.incident_protocol import (
     Stage,
     evaluate_incident,
 )
+from inboxguard.domain.marks import MarkAction
 from inboxguard.domain.tracked import FolderRole, IncidentFacts, TrackedMessage
 from inboxguard.rules import load_rules
 from tests.domain.factories import IDENTITY, OWNER, jst, msg, thread
@@ -56,7 +57,9 @@ def evaluate(
 
 
 def mark(action: str, hours: float, stage: Stage | None = None) -> IncidentMark:
-    return IncidentMark(action, T0 + timedelta(hours=hours), stage.value if stage else None)
+    return IncidentMark(
+        MarkAction(action), T0 + timedelta(hours=hours), stage.value if stage else None
+    )
 
 
 def test_a_scoring_message_opens_with_the_three_reports_due_in_calendar_hours() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from inboxguard.domain.identity import Identity, SenderMatcher
+from inboxguard.domain.reasons import ReasonCode
 from inboxguard.domain.reply_clock import (
     NO_REPLY_KEYWORD,
     Episode,
@@ -107,7 +108,7 @@ def test_my_reply_after_clock_start_answers_the_thread() -> None:
     assert status.answered_at == REPLIED
     assert status.clock_started_at == ASKED
     assert status.due_at is None
-    assert status.episodes == (Episode(ASKED, REPLIED),)
+    assert status.episodes == (Episode(ASKED, REPLIED, ASKED + timedelta(hours=24)),)
     assert not status.needs_holding_draft
 
 
@@ -120,7 +121,10 @@ def test_client_writing_again_after_my_reply_starts_a_new_clock_from_that_messag
     assert status.state is ThreadState.WAITING
     assert status.clock_started_at == again
     assert status.due_at == jst(2026, 11, 18, 9)
-    assert status.episodes == (Episode(ASKED, REPLIED), Episode(again, None))
+    assert status.episodes == (
+        Episode(ASKED, REPLIED, ASKED + timedelta(hours=24)),
+        Episode(again, None, jst(2026, 11, 18, 9)),
+    )
 
 
 def test_messages_dated_after_now_do_not_exist_yet() -> None:
@@ -204,7 +208,7 @@ def test_acknowledgement_only_message_starts_no_clock() -> None:
 
     assert status.state is ThreadState.NO_REPLY_NEEDED
     assert status.due_at is None
-    assert "acknowledgement" in status.reason
+    assert status.reason.code is ReasonCode.ACKNOWLEDGEMENT_ONLY
 
 
 def test_no_reply_needed_keyword_starts_no_clock() -> None:
@@ -213,14 +217,14 @@ def test_no_reply_needed_keyword_starts_no_clock() -> None:
     status = evaluate(thread(flagged), jst(2026, 11, 18))
 
     assert status.state is ThreadState.NO_REPLY_NEEDED
-    assert "marked" in status.reason
+    assert status.reason.code is ReasonCode.MARKED_NO_REPLY
 
 
 def test_marking_the_thread_covers_counterpart_messages_up_to_the_mark() -> None:
     status = evaluate(thread(msg(ASKED)), jst(2026, 11, 18), no_reply_until=jst(2026, 11, 16, 12))
 
     assert status.state is ThreadState.NO_REPLY_NEEDED
-    assert "marked" in status.reason
+    assert status.reason.code is ReasonCode.MARKED_NO_REPLY
 
 
 def test_a_new_question_after_the_mark_starts_a_clock_again() -> None:

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.draft_ids import draft_message_id
 from inboxguard.domain.incident_protocol import OpenedBy, Stage, open_incident
 from inboxguard.domain.promises import earliest_promise
-from inboxguard.drafting.incident_report import build_incident_report, report_due_date
-from inboxguard.drafting.message_ids import draft_message_id
+from inboxguard.drafting.incident_report import build_incident_report
 from inboxguard.drafting.reply_draft import to_bytes
 from inboxguard.drafting.templates import TemplateRenderer, text_renderer
 from inboxguard.parse import parse_message, parse_text
@@ -50,7 +50,7 @@ def test_a_skeleton_has_its_sections_and_completes_exactly_its_stage(
     templates: TemplateRenderer, language: str, stage: Stage
 ) -> None:
     message_id = draft_message_id("work", "thread-1", INCIDENT.opened_at, stage.value)
-    due = report_due_date(INCIDENT, stage)
+    due = INCIDENT.report_due_at(stage)
     inp = make_input(language=language, message_id=message_id, promised_date=due.date())
     draft = build_incident_report(inp, templates, incident=INCIDENT, stage=stage)
     assert draft["X-InboxGuard-Purpose"] == stage.value
@@ -68,7 +68,7 @@ def test_the_next_report_time_is_written_as_a_promise(
     templates: TemplateRenderer, language: str, stage: Stage
 ) -> None:
     message_id = draft_message_id("work", "thread-1", INCIDENT.opened_at, stage.value)
-    due = report_due_date(INCIDENT, stage)
+    due = INCIDENT.report_due_at(stage)
     inp = make_input(language=language, message_id=message_id, promised_date=due.date())
     draft = build_incident_report(inp, templates, incident=INCIDENT, stage=stage)
     text = parse_text(to_bytes(draft, crlf=True)).text
@@ -77,9 +77,9 @@ def test_the_next_report_time_is_written_as_a_promise(
 
 
 def test_report_due_dates_point_at_the_next_stage() -> None:
-    assert report_due_date(INCIDENT, Stage.FIRST_REPORT) == RECEIVED + timedelta(hours=72)
-    assert report_due_date(INCIDENT, Stage.ROOT_CAUSE) == RECEIVED + timedelta(hours=168)
-    assert report_due_date(INCIDENT, Stage.REMEDIATION) == RECEIVED + timedelta(hours=168)
+    assert INCIDENT.report_due_at(Stage.FIRST_REPORT) == RECEIVED + timedelta(hours=72)
+    assert INCIDENT.report_due_at(Stage.ROOT_CAUSE) == RECEIVED + timedelta(hours=168)
+    assert INCIDENT.report_due_at(Stage.REMEDIATION) == RECEIVED + timedelta(hours=168)
 
 
 def test_a_hostile_subject_cannot_inject_into_a_report(templates: TemplateRenderer) -> None:

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from inboxguard.domain.draft_ids import draft_message_id
 from inboxguard.domain.message import Address, Message
 from inboxguard.drafting.dates import format_promise_date
-from inboxguard.drafting.message_ids import draft_message_id
 from inboxguard.drafting.reply_draft import (
     MAX_REFERENCES,
     DraftError,

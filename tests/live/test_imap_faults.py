@@ -24,6 +24,7 @@ from imapclient import IMAPClient
 
 from inboxguard.backends.imap import ImapBackend
 from inboxguard.config import Config
+from inboxguard.domain.drafts import DraftStatus
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.store import StateStore
@@ -90,7 +91,8 @@ def assert_failed_cleanly(result: AccountResult, store: StateStore, now: datetim
     assert "lost" in (result.error or "") or "network error" in (result.error or "")
     (health,) = store.health()
     assert health.failing_since == now and health.last_error == result.error
-    assert store.drafts() == []
+    # A draft may be claimed in the ledger (its APPEND was under way); none is settled.
+    assert not [d for d in store.drafts() if d.settled]
 
 
 def test_connection_cut_mid_fetch_then_a_clean_cycle_gives_the_drafts_of_an_undisturbed_run(
@@ -172,7 +174,8 @@ def test_append_answer_lost_then_the_clean_cycle_finds_the_draft_and_appends_not
     recovered = run_once(config, store, now + LATER, recorder)
     assert recovered.ok, recovered.error
     assert recorder.commands["APPEND"] == 0
-    assert [d.message_id for d in recovered.drafts_written] == [written]
+    assert recovered.drafts_written == []
+    assert [d.message_id for d in recovered.drafts_found] == [written]
     assert [d.message_id for d in store.drafts()] == [written]
     assert draft_ids(mailbox) == [written]
 
@@ -289,7 +292,8 @@ def test_overquota_answer_to_an_append_waits_an_hour_then_finds_the_draft_instea
     failed = run_once(config, store, now)
     assert not failed.ok and "[OVERQUOTA]" in (failed.error or "")
     assert failed.retry_at == now + timedelta(hours=1)
-    assert store.drafts() == []
+    (claim,) = store.drafts()  # claimed before the APPEND, its outcome unknown
+    assert not claim.settled
     (stored,) = draft_ids(mailbox)
 
     assert run_once(config, store, now + timedelta(minutes=30)).skipped
@@ -298,6 +302,7 @@ def test_overquota_answer_to_an_append_waits_an_hour_then_finds_the_draft_instea
     assert later.ok, later.error
     assert recorder.commands["APPEND"] == 0
     assert [d.message_id for d in store.drafts()] == [stored] == draft_ids(mailbox)
+    assert [d.status for d in store.drafts()] == [DraftStatus.FOUND]
 
 
 def test_throttled_login_backs_off_five_minutes(

@@ -19,9 +19,9 @@ from inboxguard.cli import main
 from inboxguard.config import Config, ImapAccount, parse_config
 from inboxguard.domain.tracked import FolderRole
 from inboxguard.errors import BackendError
+from inboxguard.service.assessing import assess_account
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
-from inboxguard.service.evaluation import evaluate_account
 from inboxguard.store import StateStore
 from tests.live.conftest import ENV_PASSWORD, PASSWORD, Mailbox
 from tests.mailboxes import CLIENT, OWNER, config_dict, write_config
@@ -107,7 +107,7 @@ def sent_reply(mailbox: Mailbox, date: datetime) -> None:
 
 
 def thread_ids(ctx: Context, store: StateStore, now: datetime) -> set[str]:
-    return {view.thread.id for view in evaluate_account(ctx, store, "work", now)}
+    return {view.thread.id for view in assess_account(ctx, store, "work", now)}
 
 
 def test_client_mail_20h_old_gets_one_threaded_draft_flagged_as_draft_in_drafts(
@@ -256,7 +256,7 @@ def test_new_mail_after_the_first_scan_is_fetched_alone_with_keywords_and_utc_in
             flags=(b"$NoReplyNeeded",),
         )  # fmt: skip
         later = backend.changes(
-            inbox, first.marker, since=since, known_uids=lambda: set(first.new_uids)
+            inbox, first.marker.encode(), since=since, known_uids=lambda: set(first.new_uids)
         )
         assert not later.reset and not later.vanished_uids
         (fetched,) = backend.fetch_headers(inbox, later.new_uids)
@@ -337,7 +337,7 @@ def test_expunged_mail_is_reported_vanished_without_fetching(
     mailbox.imap.expunge()
     with ImapBackend(account, client_factory=recorder.factory) as backend:
         later = backend.changes(
-            inbox, first.marker, since=since, known_uids=lambda: set(first.new_uids)
+            inbox, first.marker.encode(), since=since, known_uids=lambda: set(first.new_uids)
         )
     assert list(later.vanished_uids) == [gone] and not later.new_uids
     assert recorder.commands["FETCH"] == 0
@@ -388,7 +388,7 @@ def test_the_incident_keyword_set_in_the_owners_client_brings_one_first_report_d
     mailbox.imap.unselect_folder()
     (written,) = cycle(ctx, store, now + timedelta(minutes=2)).drafts_written
     assert written.purpose == "first_report"
-    (view,) = evaluate_account(ctx, store, "work", now + timedelta(minutes=3))
+    (view,) = assess_account(ctx, store, "work", now + timedelta(minutes=3))
     assert view.incident is not None and view.incident.opened_by.value == "keyword"
     assert cycle(ctx, store, now + timedelta(minutes=4)).drafts_written == []
     (flags, raw) = next(iter(mailbox.messages("Drafts").values()))

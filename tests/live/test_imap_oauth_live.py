@@ -184,7 +184,13 @@ def test_no_token_reaches_a_log_line_an_error_or_the_state_store(
     }
     assert mine <= tokens and len(mine) >= 3  # one refresh token, two access tokens
     store.close()  # everything on disk: the database and its WAL
-    database = b"".join(p.read_bytes() for p in case.tmp_path.glob("state.db*"))
+    # The database, its WAL and the lock files beside it (state.db.locks/).
+    stored = [
+        f
+        for p in case.tmp_path.glob("state.db*")
+        for f in ([p] if p.is_file() else sorted(p.iterdir()))
+    ]
+    database = b"".join(f.read_bytes() for f in stored)
     texts = [repr(events), caplog.text, *given.printed, repr(results), str(refused.value)]
     for token in mine | {quote(t, safe="") for t in mine}:  # as they would sit in a URL too
         assert token.encode() not in database

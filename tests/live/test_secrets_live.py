@@ -184,7 +184,13 @@ def test_no_password_or_token_reaches_the_log_file_an_error_or_the_state_store(
     assert not any(line.get("logger", "").startswith("imapclient.imaplib") for line in lines)
     assert lines[-1]["values"] == [REDACTED] * len(secrets)
 
-    database = b"".join(p.read_bytes() for p in accounts.directory.glob("state.db*"))
+    # The database, its WAL and the lock files beside it (state.db.locks/).
+    stored = [
+        f
+        for p in accounts.directory.glob("state.db*")
+        for f in ([p] if p.is_file() else sorted(p.iterdir()))
+    ]
+    database = b"".join(f.read_bytes() for f in stored)
     texts = [written, *(r.error or "" for r in results), *errors]
     forms = {form for s in secrets for form in (s, quote(s, safe=""), quote_plus(s))}
     forms |= {xoauth2(oauth_box.user, t) for t in tokens}

@@ -17,9 +17,9 @@ from inboxguard.backends.base import FetchedHeaders, Folder
 from inboxguard.backends.maildir import MaildirBackend
 from inboxguard.config import MaildirAccount, parse_config
 from inboxguard.domain.reply_clock import ThreadState
+from inboxguard.service.assessing import EvaluationCache, assess_account
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
-from inboxguard.service.evaluation import EvaluationCache, evaluate_account
 from inboxguard.service.text_facts import INCIDENT_HORIZON
 from inboxguard.store import StateStore
 from inboxguard.store import schema as store_schema
@@ -95,7 +95,7 @@ def test_crash_between_append_and_record_finds_the_draft_instead_of_appending(
     with store.engine.begin() as connection:  # the record is lost, the draft is on disk
         connection.execute(delete(store_schema.drafts))
     result = cycle(ctx, store)
-    assert len(result.drafts_written) == 1  # recorded again…
+    assert result.drafts_written == [] and len(result.drafts_found) == 1  # recorded again…
     assert len(maildir.drafts()) == 1  # …but not appended again
 
 
@@ -163,13 +163,13 @@ def test_folder_recreated_with_new_identity_keeps_threads_and_writes_no_second_d
 ) -> None:
     original = client_mail(maildir, timedelta(hours=20))
     cycle(ctx, store)
-    before = {v.thread.id for v in evaluate_account(ctx, store, "work", NOW)}
+    before = {v.thread.id for v in assess_account(ctx, store, "work", NOW)}
     raw = original.read_bytes()
     inbox = maildir.root / "INBOX"
     inbox.rename(tmp_path / "old-inbox")  # a sync tool recreating the folder (new inode)
     Maildir(maildir.root, folders=("INBOX",)).add_raw("INBOX", raw, NOW - timedelta(hours=20))
     result = cycle(ctx, store, NOW + timedelta(minutes=5))
-    after = {v.thread.id for v in evaluate_account(ctx, store, "work", NOW)}
+    after = {v.thread.id for v in assess_account(ctx, store, "work", NOW)}
     assert result.drafts_written == []
     assert before == after
     assert len(maildir.drafts()) == 1
@@ -241,7 +241,7 @@ def test_broken_and_hostile_messages_are_processed_and_drafted_once(
         first = cycle(ctx, store)
     assert first.new_messages == 6
     assert any(entry["log_level"] == "warning" for entry in logs)
-    views = evaluate_account(ctx, store, "work", NOW)
+    views = assess_account(ctx, store, "work", NOW)
     subjects = {v.thread.subject for v in views}
     assert {"no id", "no date", "future", "大きな添付"} <= subjects
     future = next(v for v in views if v.thread.subject == "future")
@@ -274,9 +274,9 @@ def test_state_at_an_earlier_now_ignores_later_messages(
 ) -> None:
     client_mail(maildir, timedelta(hours=17))
     cycle(ctx, store)
-    (view,) = evaluate_account(ctx, store, "work", NOW)
+    (view,) = assess_account(ctx, store, "work", NOW)
     assert view.status.state is ThreadState.WAITING  # 7h left, warn_before is 6h
-    assert evaluate_account(ctx, store, "work", NOW - timedelta(hours=18)) == []
+    assert assess_account(ctx, store, "work", NOW - timedelta(hours=18)) == []
 
 
 def test_messages_that_left_the_window_are_forgotten(
@@ -285,8 +285,36 @@ def test_messages_that_left_the_window_are_forgotten(
     client_mail(maildir, timedelta(hours=2))
     cycle(ctx, store)
     assert len(store.messages("work")) == 1
-    cycle(ctx, store, NOW + ctx.lookback + timedelta(days=8))
+    later = NOW + ctx.lookback + timedelta(days=8)
+    backend = MaildirBackend(maildir_account(ctx.config))
+    # Pruning goes by the wall clock (a what-if far ahead forgets nothing): it is later.
+    run_cycle(ctx, store, [backend], now=later, wall_clock=lambda: later)
     assert store.messages("work") == []
+
+
+def test_a_run_far_ahead_of_the_wall_clock_forgets_nothing(
+    ctx: Context, store: StateStore, maildir: Maildir
+) -> None:
+    client_mail(maildir, timedelta(hours=2))
+    cycle(ctx, store)
+    backend = MaildirBackend(maildir_account(ctx.config))
+    run_cycle(ctx, store, [backend], now=NOW + timedelta(days=3650), wall_clock=lambda: NOW)
+    assert len(store.messages("work")) == 1
+
+
+def test_prune_keeps_the_messages_of_a_thread_that_holds_a_draft(
+    ctx: Context, store: StateStore, maildir: Maildir
+) -> None:
+    old = NOW - ctx.lookback - timedelta(days=10)
+    client_mail(maildir, NOW - old)
+    (written,) = cycle(ctx, store, old + timedelta(hours=17)).drafts_written
+    backend = MaildirBackend(maildir_account(ctx.config))
+    run_cycle(ctx, store, [backend], now=NOW, wall_clock=lambda: NOW)
+    # Past the window, but the ledger names its thread: its messages stay with it.
+    assert [m.message_id for m in store.messages("work") if m.role.value == "incoming"] == [
+        "<q1@client.example>"
+    ]
+    assert [d.message_id for d in store.drafts()] == [written.message_id]
 
 
 class TextCountingMaildir(MaildirBackend):
@@ -332,7 +360,7 @@ def test_only_texts_that_decide_a_state_are_read(
     run_cycle(ctx, store, [backend], now=NOW)
     # My latest message (its promise) and the counterpart's mail after it (an acknowledgement).
     assert len(backend.texts_read) == 2
-    (view,) = evaluate_account(ctx, store, "work", NOW)
+    (view,) = assess_account(ctx, store, "work", NOW)
     assert view.status.state is ThreadState.PROMISED
     run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=2))
     assert len(backend.texts_read) == 2  # read once, remembered

@@ -7,7 +7,7 @@ real throttling answers through Dovecot).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges, MailBackend
+from inboxguard.backends.base import (
+    FetchedHeaders,
+    Folder,
+    FolderChanges,
+    MailBackend,
+    OutgoingDraft,
+)
 from inboxguard.backends.maildir import MaildirBackend
 from inboxguard.config import parse_config
 from inboxguard.errors import BackendError, LoginFailedError, ThrottledError
@@ -47,7 +53,7 @@ class Refusing:
     def folders(self) -> Sequence[Folder]:
         raise AssertionError("not connected")
 
-    def changes(self, folder: Folder, marker: Mapping[str, Any] | None, **_: Any) -> FolderChanges:
+    def changes(self, folder: Folder, marker: str | None, **_: Any) -> FolderChanges:
         raise AssertionError("not connected")
 
     def fetch_headers(self, folder: Folder, uids: Sequence[str]) -> Iterator[FetchedHeaders]:
@@ -64,7 +70,10 @@ class Refusing:
     def find_draft(self, message_id: str) -> str | None:
         raise AssertionError("not connected")
 
-    def append_draft(self, raw: bytes, message_id: str) -> str:
+    def append_draft(self, draft: OutgoingDraft) -> str:
+        raise AssertionError("not connected")
+
+    def describe(self, *, now: datetime, lookback: timedelta) -> list[str]:
         raise AssertionError("not connected")
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from inboxguard.backends.maildir import MaildirBackend
 from inboxguard.domain.incident_protocol import IncidentState
+from inboxguard.service.assessing import EvaluationCache, assess_account
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
-from inboxguard.service.evaluation import EvaluationCache, evaluate_account
 from inboxguard.service.marking import MarkError, apply_mark
 from inboxguard.service.status_view import status_json
 from inboxguard.store import StateStore
@@ -98,7 +98,7 @@ def test_each_report_sent_brings_the_next_skeleton_and_the_last_closes(
     assert third.purpose == "remediation"
     my_reply(maildir, NOW + timedelta(hours=60), "再発防止策として監視を追加しました。\n", "<r3@x>")
     assert cycle(ctx, store, NOW + timedelta(hours=61)).drafts_written == []
-    (view,) = evaluate_account(ctx, store, "work", NOW + timedelta(hours=61))
+    (view,) = assess_account(ctx, store, "work", NOW + timedelta(hours=61))
     assert view.incident is not None and view.incident.state is IncidentState.CLOSED
     purposes = sorted(str(d["X-InboxGuard-Purpose"]) for d in draft_messages(maildir))
     assert purposes == ["first_report", "remediation", "root_cause"]
@@ -119,7 +119,7 @@ def test_status_json_carries_the_incident_and_marks_drive_it(
 ) -> None:
     outage(maildir)
     cycle(ctx, store)
-    (view,) = evaluate_account(ctx, store, "work", NOW)
+    (view,) = assess_account(ctx, store, "work", NOW)
     (thread,) = status_json([view], now=NOW, calendar=ctx.calendar)["threads"]
     assert thread["incident"] == {
         "opened_at": "2026-11-20T11:00:00+09:00",
@@ -143,7 +143,7 @@ def test_status_json_carries_the_incident_and_marks_drive_it(
     assert apply_mark(
         ctx, store, thread_id, "dismiss", None, now=later + timedelta(hours=1)
     ).written
-    (view,) = evaluate_account(ctx, store, "work", later + timedelta(hours=2))
+    (view,) = assess_account(ctx, store, "work", later + timedelta(hours=2))
     assert view.incident is not None and view.incident.state is IncidentState.DISMISSED
     with pytest.raises(MarkError, match="no open incident"):
         apply_mark(ctx, store, thread_id, "dismiss", None, now=later + timedelta(hours=2))
@@ -156,7 +156,7 @@ def test_an_ordinary_thread_is_opened_by_the_owners_mark(
 ) -> None:
     billing_question(maildir)
     cycle(ctx, store)
-    (view,) = evaluate_account(ctx, store, "work", NOW)
+    (view,) = assess_account(ctx, store, "work", NOW)
     assert view.incident is None
     assert apply_mark(ctx, store, view.thread.id, "incident", None, now=NOW).written
     (written,) = cycle(ctx, store, NOW + timedelta(minutes=1)).drafts_written
@@ -185,7 +185,7 @@ def test_a_running_service_acts_on_a_mark_made_from_another_process(
     run_cycle(ctx, store, [backend], now=NOW, cache=cache)
     (idle,) = run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=1), cache=cache)
     assert not idle.evaluated
-    (view,) = evaluate_account(ctx, store, "work", NOW)
+    (view,) = assess_account(ctx, store, "work", NOW)
     apply_mark(ctx, store, view.thread.id, "incident", None, now=NOW + timedelta(minutes=2))
     (after,) = run_cycle(ctx, store, [backend], now=NOW + timedelta(minutes=3), cache=cache)
     assert after.evaluated

@@ -1,0 +1,249 @@
+"""One read-only assessment of an account at ``now``: the only place a state is derived.
+
+A snapshot of the store (messages of the window, marks, the draft ledger) goes in; one
+``ThreadAssessment`` per thread comes out: its state and why, its incident, the drafts it
+is owed, its response episodes with their due times, and the next instant anything about
+it changes. The cycle, `status`, the digest, `mark` and `explain` all read these, so they
+can never disagree about a thread, and none of them needs to write to find out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.clients import ClientDirectory, ClientRule
+from inboxguard.domain.drafts import DraftPurpose, DraftRecord
+from inboxguard.domain.duties import DraftDuty, DraftSettings, owed_drafts
+from inboxguard.domain.identity import Identity
+from inboxguard.domain.incident_protocol import Incident, evaluate_incident, incident_marks
+from inboxguard.domain.marks import Mark, MarkAction
+from inboxguard.domain.reply_clock import (
+    Episode,
+    ReplyPolicy,
+    ThreadStatus,
+    evaluate_thread,
+    thread_counterpart,
+)
+from inboxguard.domain.snapshot import AccountSnapshot
+from inboxguard.domain.threading import Thread, build_threads
+from inboxguard.domain.tracked import FolderRole
+
+
+@dataclass(frozen=True, slots=True)
+class SlaRules:
+    """The reply rule of the configuration (``[sla]``) as the clock needs it."""
+
+    reply_within: timedelta
+    business: bool
+    warn_before: timedelta
+    holding_draft_after: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentRules:
+    """Everything assessing needs besides the snapshot and ``now``."""
+
+    identity: Identity
+    calendar: BusinessCalendar
+    clients: ClientDirectory
+    sla: SlaRules
+    incident_threshold: float
+    owner_language: str
+    drafting: DraftSettings
+
+    def policy_for(self, client: ClientRule | None) -> ReplyPolicy:
+        sla = self.sla
+        reply_within = client.reply_within if client and client.reply_within else sla.reply_within
+        # A client's shorter rule pulls the holding draft forward in proportion.
+        holding_after = min(
+            sla.holding_draft_after, reply_within * (sla.holding_draft_after / sla.reply_within)
+        )
+        return ReplyPolicy(
+            reply_within=reply_within,
+            business=sla.business,
+            warn_before=min(sla.warn_before, reply_within),
+            holding_draft_after=holding_after,
+        )
+
+    def language_for(self, client: ClientRule | None) -> str:
+        return (client.language if client and client.language else None) or self.owner_language
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadAssessment:
+    thread: Thread
+    status: ThreadStatus
+    client: ClientRule | None
+    drafts: tuple[DraftRecord, ...]  # the ledger's rows for this thread, as of ``now``
+    incident: Incident | None
+    duties: tuple[DraftDuty, ...]  # drafts owed now and not in the ledger
+    next_change_at: datetime | None  # with no new mail or mark, nothing changes before
+
+    @property
+    def episodes(self) -> tuple[Episode, ...]:
+        return self.status.episodes
+
+    @property
+    def live_messages(self) -> int:
+        return sum(1 for m in self.thread.messages if m.role is not FolderRole.DRAFTS)
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status.state.needs_attention or self.open_incident is not None
+
+    @property
+    def open_incident(self) -> Incident | None:
+        return self.incident if self.incident is not None and self.incident.is_open else None
+
+    @property
+    def holding_draft_waiting(self) -> bool:
+        """A holding reply for the clock running now sits in Drafts (or was written)."""
+        start = self.status.clock_started_at
+        return self.status.clock_message is not None and any(
+            d.purpose is DraftPurpose.HOLDING and d.clock_started_at == start for d in self.drafts
+        )
+
+    @property
+    def report_drafted(self) -> bool:
+        """A report draft was written for the incident open now."""
+        incident = self.open_incident
+        return incident is not None and any(
+            d.purpose.is_report and d.clock_started_at == incident.opened_at for d in self.drafts
+        )
+
+    def sort_key(self, now: datetime | None = None) -> tuple[int, datetime, str]:
+        """Most urgent first: by state, then the nearest deadline. An open incident ranks
+        with overdue threads once a report is late, with at-risk ones before that."""
+        due = self.status.due_at or (self.status.promise.due_at if self.status.promise else None)
+        anchor = due or self.thread.messages[-1].date
+        urgency = self.status.state.urgency
+        incident = self.open_incident
+        stage = incident.next_stage if incident is not None else None
+        if stage is not None:
+            late = now is not None and stage.due_at <= now
+            urgency = min(urgency, 0 if late else 2)
+            anchor = min(anchor, stage.due_at)
+        return (urgency, anchor, self.thread.id)
+
+
+def threads_of(snapshot: AccountSnapshot, rules: AssessmentRules) -> list[Thread]:
+    return build_threads(
+        snapshot.account, snapshot.messages, other_party=rules.identity.other_party
+    )
+
+
+def assess(
+    snapshot: AccountSnapshot,
+    rules: AssessmentRules,
+    now: datetime,
+    threads: Sequence[Thread] | None = None,
+) -> list[ThreadAssessment]:
+    """Every tracked thread of the snapshot's account at ``now``, most urgent first.
+
+    ``threads``: the snapshot's messages already threaded (the cycle threads them once to
+    know which texts to read); None threads them here.
+    """
+    if threads is None:
+        threads = threads_of(snapshot, rules)
+    marks: dict[str, list[Mark]] = defaultdict(list)
+    for mark in snapshot.marks:
+        if mark.at <= now:
+            marks[mark.thread_id].append(mark)
+    drafts: dict[str, list[DraftRecord]] = defaultdict(list)
+    for draft in snapshot.drafts:
+        if draft.created_at <= now:
+            drafts[draft.thread_id].append(draft)
+    # Every row, whatever its time: a claim is a claim even seen from a what-if in the past.
+    ledger = frozenset(d.message_id for d in snapshot.drafts)
+    assessed = [
+        assessment
+        for thread in threads
+        if (
+            assessment := assess_thread(
+                thread,
+                rules,
+                now,
+                marks=marks.get(thread.id, ()),
+                drafts=drafts.get(thread.id, ()),
+                ledger=ledger,
+            )
+        )
+        is not None
+    ]
+    assessed.sort(key=lambda a: a.sort_key(now))
+    return assessed
+
+
+def assess_thread(
+    thread: Thread,
+    rules: AssessmentRules,
+    now: datetime,
+    *,
+    marks: Sequence[Mark] = (),
+    drafts: Sequence[DraftRecord] = (),
+    ledger: frozenset[str] = frozenset(),
+) -> ThreadAssessment | None:
+    """One thread at ``now`` (None: nobody owes an answer in it). ``marks`` and ``drafts``
+    are the thread's own, up to ``now``; ``ledger`` every Message-ID the ledger holds."""
+    client = rules.clients.lookup(thread_counterpart(thread, rules.identity))
+    status = evaluate_thread(
+        thread,
+        now=now,
+        identity=rules.identity,
+        policy=rules.policy_for(client),
+        calendar=rules.calendar,
+        no_reply_until=no_reply_until(marks),
+    )
+    if status is None:
+        return None
+    incident = evaluate_incident(
+        thread,
+        now=now,
+        identity=rules.identity,
+        threshold=rules.incident_threshold,
+        marks=incident_marks(marks),
+    )
+    duties = owed_drafts(
+        thread,
+        status,
+        incident,
+        client=client,
+        language=rules.language_for(client),
+        ledger=ledger | {d.message_id for d in drafts},
+        identity=rules.identity,
+        calendar=rules.calendar,
+        settings=rules.drafting,
+        now=now,
+    )
+    crossings = [status.next_change_at] if status.next_change_at is not None else []
+    if incident is not None and incident.is_open:
+        crossings += [s.due_at for s in incident.stages if s.done_at is None]
+    return ThreadAssessment(
+        thread=thread,
+        status=status,
+        client=client,
+        drafts=tuple(drafts),
+        incident=incident,
+        duties=duties,
+        next_change_at=min((t for t in crossings if t > now), default=None),
+    )
+
+
+def no_reply_until(marks: Iterable[Mark]) -> datetime | None:
+    """The instant of the latest `no-reply` mark, unless a later `reopen` undid it."""
+    until: datetime | None = None
+    for mark in sorted(marks, key=lambda m: m.at):
+        if mark.action is MarkAction.NO_REPLY:
+            until = mark.at
+        elif mark.action is MarkAction.REOPEN:
+            until = None
+    return until
+
+
+def next_change_at(assessments: Iterable[ThreadAssessment]) -> datetime | None:
+    """The earliest instant at which any of the threads changes with no new mail."""
+    return min((a.next_change_at for a in assessments if a.next_change_at), default=None)
