@@ -34,18 +34,33 @@ from inboxguard.config import (
 )
 from inboxguard.delivery import probe
 from inboxguard.digest.sending import DigestStatus, compose, send_digest
+from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.incident_protocol import Stage
-from inboxguard.errors import ConfigError, InboxGuardError
-from inboxguard.explain import explain_message
+from inboxguard.domain.marks import MarkAction
+from inboxguard.errors import ConfigError, InboxGuardError, StoreError
+from inboxguard.explain import display_lines, explain_message, read_for_explain
 from inboxguard.log_setup import configure_logging
-from inboxguard.service.assessing import EvaluationCache, assess_all
+from inboxguard.service.assessing import EvaluationCache, assess_account, assess_all
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.service.daemon import Daemon
-from inboxguard.service.marking import ACTIONS, apply_mark
-from inboxguard.service.status_view import health_lines, status_json, status_table
+from inboxguard.service.marking import (
+    ACTIONS,
+    apply_mark,
+    mark_overdue_no_reply,
+    resolve_thread_id,
+)
+from inboxguard.service.status_view import (
+    backlog_line,
+    first_run_lines,
+    health_lines,
+    short_ids,
+    status_json,
+    status_table,
+)
 from inboxguard.starter import STARTER_CONFIG
 from inboxguard.store import StateStore
+from inboxguard.store.engine import locate, translated_errors
 
 ENV_NOW = "INBOXGUARD_NOW"
 log = structlog.get_logger(__name__)
@@ -81,6 +96,17 @@ def current_time() -> datetime:
         ) from None
     if value.tzinfo is None:
         raise ConfigError(ENV_NOW, f"{raw!r} needs a UTC offset (e.g. +09:00)")
+    # Deadlines, look-back windows and the owner's local time are all computed from now:
+    # an instant near the calendar's edge would overflow in the middle of a cycle (and be
+    # recorded as the account's failure at every poll) instead of being refused here. A
+    # UTC year up to 9998 leaves a year of room after it.
+    first, last = 1970, 9998
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:  # the offset alone takes it past the calendar's edge
+        year = 0
+    if not first <= year <= last:
+        raise ConfigError(ENV_NOW, f"{raw!r} is out of range (use a time from {first} to {last})")
     return value
 
 
@@ -199,15 +225,21 @@ def check(app: App) -> None:
     click.echo(
         f"configuration OK: {len(ctx.config.accounts)} account(s), owner {ctx.config.owner.name}"
     )
-    for account in ctx.config.accounts:
-        try:
-            # Every kind answers alike, read-only (no FETCH, no write); the prefix is ours.
-            with open_backend(account) as backend:
-                for line in backend.describe(now=now, lookback=ctx.lookback):
-                    click.echo(f"[{account.name}] {line}")
-        except InboxGuardError as exc:
-            problems += 1
-            click.echo(f"[{account.name}] problem: {exc}", err=True)
+    try:
+        click.echo(f"[state] {check_store(ctx.config)}")
+    except InboxGuardError as exc:
+        problems += 1
+        click.echo(f"[state] problem: {exc}", err=True)
+    with _quiet_imapclient(app.verbose == 0):
+        for account in ctx.config.accounts:
+            try:
+                # Every kind answers alike, read-only (no FETCH, no write); the prefix is ours.
+                with open_backend(account) as backend:
+                    for line in backend.describe(now=now, lookback=ctx.lookback):
+                        click.echo(f"[{account.name}] {line}")
+            except InboxGuardError as exc:
+                problems += 1
+                click.echo(f"[{account.name}] problem: {exc}", err=True)
     try:
         click.echo(
             f"[digest] {ctx.config.digest.time} {ctx.config.owner.timezone}: {probe(ctx.config)}"
@@ -219,20 +251,88 @@ def check(app: App) -> None:
         sys.exit(1)
 
 
+def check_store(config: Config) -> str:
+    """What `run` meets opening the state store, found without writing to it: the file and
+    its directory writable (``os.access``: nothing is created to find out), the store opened
+    as `run` opens it (an older schema is upgraded, as `run` would), and SQLite's
+    ``PRAGMA quick_check``. A store not created yet needs only a directory it can be made in.
+    """
+    url = state_url(config)
+    location = locate(url)
+    path = location.path
+    if path is not None:
+        if not path.exists():
+            parent = next(p for p in path.parents if p.exists())
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise StoreError(location.name, f"cannot be created: {parent} is not writable")
+            return f"{path} does not exist yet; the first run creates it"
+        if not path.is_file():
+            raise StoreError(location.name, "is not a file")
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise StoreError(location.name, "is not writable by this user")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            # SQLite keeps its -wal and -shm files beside the database.
+            raise StoreError(location.name, f"its directory {path.parent} is not writable")
+    store = StateStore.open(url)
+    try:
+        if location.dialect == "sqlite":
+            with translated_errors(location.name), store.engine.connect() as connection:
+                found = [str(r) for r in connection.exec_driver_sql("PRAGMA quick_check").scalars()]
+            if found != ["ok"]:
+                # SQLite's own words name pages and indexes, never a row's values; the
+                # "*** in database main ***" heading says nothing.
+                said = [line for r in found for line in r.splitlines() if line[:3] != "***"]
+                first = said[0][:200] if said else "no answer"
+                raise StoreError(
+                    location.name,
+                    f"is damaged ({first}): restore a backup, or move it away to start afresh",
+                )
+    finally:
+        store.close()
+    return f"{location.name}: OK"
+
+
+@contextmanager
+def _quiet_imapclient(quiet: bool) -> Iterator[None]:
+    """imapclient warns on the terminal about a server answer it decodes loosely (the NO to
+    STATUS of a folder with a non-ASCII name): noise next to check's own line about it."""
+    logger = logging.getLogger("imapclient")
+    before = logger.level
+    if quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Run one cycle for every account and exit.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="With --once: read the mail and say what the cycle would write; write nothing.",
+)
 @pass_app
 @handle_errors
-def run(app: App, once: bool) -> None:
+def run(app: App, once: bool, dry_run: bool) -> None:
     """The service: polls, evaluates, writes drafts, sends the daily digest.
 
     SIGTERM finishes the cycle in flight and exits; SIGHUP reloads the configuration.
     """
     ctx = app.context()
+    if dry_run and not once:
+        raise click.UsageError("--dry-run goes with --once")
+    if dry_run:
+        with open_store(ctx.config, read_only=True) as store:
+            for line in _what_a_run_would_do(app, ctx, store):
+                click.echo(line)
+        return
     if once:
         with open_store(ctx.config) as store:
-            results = _cycle(app, ctx, store, write_drafts=True)
-        _print_results(results)
+            # A person asked now (after fixing a password, say): no backoff applies.
+            results = _cycle(app, ctx, store, write_drafts=True, honour_backoff=False)
+        _print_results(results, ctx.calendar)
         if any(not r.ok for r in results):
             sys.exit(1)
         return
@@ -269,7 +369,16 @@ def digest(app: App, preview: Path | None, send: bool) -> None:
     with open_store(ctx.config, read_only=preview is not None and is_what_if()) as store:
         if preview is not None:
             built = compose(ctx, store, now)
-            preview.write_text(built.html, encoding="utf-8")
+            try:
+                preview.write_text(built.html, encoding="utf-8")
+            except OSError as exc:
+                # A typo in the directory, a file someone else owns: a sentence, exit 1.
+                reason = exc.strerror or type(exc).__name__
+                if not preview.parent.exists():
+                    reason = f"the directory {preview.parent} does not exist"
+                raise InboxGuardError(
+                    f"digest --preview: cannot write {preview}: {reason}"
+                ) from None
             click.echo(f"digest written to {preview} ({built.content.needs_action} item(s))")
             return
         outcome = send_digest(ctx, store, now, force=True)
@@ -286,36 +395,79 @@ def _cycle(
     *,
     write_drafts: bool,
     cache: EvaluationCache | None = None,
+    honour_backoff: bool = True,
 ) -> list[AccountResult]:
+    """One cycle from the command line. Each account's outcome is printed by the caller, so
+    the cycle's own failure lines (meant for the service's journal) show only with -v."""
     backends = [open_backend(a) for a in ctx.config.accounts]
-    if not app.err.is_terminal:
-        return run_cycle(
-            ctx, store, backends, now=current_time(), write_drafts=write_drafts, cache=cache
-        )
-    with app.err.status("reading mail…") as spinner:
+    with _quiet_cycle_log(app.verbose == 0):
+        if not app.err.is_terminal:
+            return run_cycle(
+                ctx,
+                store,
+                backends,
+                now=current_time(),
+                write_drafts=write_drafts,
+                cache=cache,
+                honour_backoff=honour_backoff,
+            )
+        with app.err.status("reading mail…") as spinner:
 
-        def progress(what: str, done: int, total: int) -> None:
-            spinner.update(f"reading {what}: {done}/{total}")
+            def progress(what: str, done: int, total: int) -> None:
+                spinner.update(f"reading {what}: {done}/{total}")
 
-        return run_cycle(
-            ctx,
-            store,
-            backends,
-            now=current_time(),
-            write_drafts=write_drafts,
-            progress=progress,
-            cache=cache,
-        )
+            return run_cycle(
+                ctx,
+                store,
+                backends,
+                now=current_time(),
+                write_drafts=write_drafts,
+                progress=progress,
+                cache=cache,
+                honour_backoff=honour_backoff,
+            )
 
 
-def _print_results(results: list[AccountResult]) -> None:
+@contextmanager
+def _quiet_cycle_log(quiet: bool) -> Iterator[None]:
+    logger = logging.getLogger("inboxguard.service.cycle")
+    before = logger.level
+    if quiet:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
+def _what_a_run_would_do(app: App, ctx: Context, store: StateStore) -> list[str]:
+    """Read every account into a scratch copy of the store (nothing written anywhere) and
+    say what the cycle would do: threads tracked, drafts owed, backlog left alone."""
+    scratch = store.scratch_copy()
+    try:
+        results = _cycle(app, ctx, scratch, write_drafts=False, honour_backoff=False)
+        now = current_time()
+        lines = []
+        for result in results:
+            if not result.ok:
+                lines.append(f"{result.account}: FAILED: {result.error}")
+                continue
+            assessed = assess_account(ctx, scratch, result.account, now)
+            lines.extend(first_run_lines(result.account, result.new_messages, assessed))
+        return lines
+    finally:
+        scratch.close()
+
+
+def _print_results(results: list[AccountResult], calendar: BusinessCalendar) -> None:
     for result in results:
         if result.busy:
             click.echo(f"account {result.account}: another cycle is running; skipped")
         elif result.skipped_until is not None:
+            until = calendar.local(result.skipped_until)  # the owner's zone, like every time
             click.echo(
                 f"{result.account}: skipped: backing off after a failure until "
-                f"{result.skipped_until:%Y-%m-%d %H:%M} UTC"
+                f"{until:%Y-%m-%d %H:%M %Z}"
             )
         elif result.ok:
             states = (
@@ -375,20 +527,48 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
         for line, failing in health_lines(seen.health(), ctx.calendar, language, names):
             style = "bold red" if failing else "dim"
             app.console.print(Text(line, style=style))
-        if not views:
+        # The backlog (overdue past the holding reply's late limit) is one line after what
+        # can still be saved, unless every thread was asked for.
+        backlog = [] if show_all else [v for v in views if v.backlog]
+        views = [v for v in views if not v.backlog] if backlog else views
+        if not views and not backlog:
             click.echo("Nothing needs attention." if not show_all else "No tracked threads.")
             return
-        app.console.print(status_table(views, now=now, calendar=ctx.calendar, language=language))
+        if views:
+            ids = short_ids(seen.thread_ids())
+            app.console.print(
+                status_table(
+                    views,
+                    now=now,
+                    calendar=ctx.calendar,
+                    language=language,
+                    width=app.console.width,
+                    ids=ids,
+                )
+            )
+        if backlog:
+            late = ctx.config.sla.holding_draft_late_limit
+            line = backlog_line(backlog, late_limit=late)
+            app.console.print(Text(line, style="dim"))
 
 
-@main.command()
-@click.argument("thread_id")
-@click.argument("action", type=click.Choice(ACTIONS))
-@click.argument("stage", required=False, type=click.Choice([s.value for s in Stage]))
+@main.command(context_settings={"ignore_unknown_options": False})
+@click.argument("words", nargs=-1, metavar="[THREAD] ACTION [STAGE]")
+@click.option(
+    "--backlog",
+    "backlog",
+    is_flag=True,
+    help="With no-reply: every thread in the backlog (overdue past the late limit).",
+)
+@click.option(
+    "--overdue-before",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="With no-reply: every thread overdue since before this date (YYYY-MM-DD).",
+)
 @pass_app
 @handle_errors
-def mark(app: App, thread_id: str, action: str, stage: str | None) -> None:
-    """Mark a thread.
+def mark(app: App, words: tuple[str, ...], backlog: bool, overdue_before: datetime | None) -> None:
+    """Mark a thread (its id, or a unique start of it as `status` shows).
 
     \b
     no-reply            needs no answer
@@ -396,10 +576,38 @@ def mark(app: App, thread_id: str, action: str, stage: str | None) -> None:
     incident            open an incident (the 24h / 72h / 1-week reports)
     dismiss             a false alarm: close the open incident
     stage-done STAGE    a report was made another way: first_report, root_cause, remediation
+
+    \b
+    In bulk, for old unanswered mail:
+    inboxguard mark --backlog no-reply
+    inboxguard mark --overdue-before 2026-11-01 no-reply
     """
     ctx = app.context()
+    bulk = backlog or overdue_before is not None
+    if bulk:
+        if list(words) != [MarkAction.NO_REPLY.value]:
+            raise click.UsageError("--backlog and --overdue-before take the action no-reply only")
+        with open_store(ctx.config) as store:
+            bulk_outcome = mark_overdue_no_reply(
+                ctx,
+                store,
+                now=current_time(),
+                before=overdue_before.date() if overdue_before is not None else None,
+                backlog_only=backlog,
+            )
+        click.echo(bulk_outcome.message)
+        return
+    if len(words) not in (2, 3):
+        raise click.UsageError("give THREAD ACTION [STAGE] (see `inboxguard mark --help`)")
+    thread_id, action, *rest = words
+    if action not in ACTIONS:
+        raise click.UsageError(f"unknown action {action!r} (one of {', '.join(ACTIONS)})")
+    stage = rest[0] if rest else None
+    stages = [s.value for s in Stage]
+    if stage is not None and stage not in stages:
+        raise click.UsageError(f"unknown stage {stage!r} (one of {', '.join(stages)})")
     with open_store(ctx.config) as store:
-        if store.thread_account(thread_id) is None:
+        if store.thread_account(resolve_thread_id(store, thread_id)) is None:
             # An id seen in a what-if `status` or in a digest before the service stored the
             # thread: read the mailboxes once (no drafts) so the mark finds it.
             _cycle(app, ctx, store, write_drafts=False)
@@ -452,17 +660,13 @@ def explain(app: App, file: Path, as_json: bool) -> None:
         config = None
         app.err.print(f"note: {exc}; explaining without owner addresses", highlight=False)
     ctx = Context.build(config) if config is not None else None
-    result = explain_message(file.read_bytes(), ctx, now=current_time())
+    # A bounded prefix: a 30 MB attachment or a binary file costs no more than a mail.
+    result = explain_message(read_for_explain(file), ctx, now=current_time())
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    for key, value in result.items():
-        if key == "text":
-            click.echo("text:")
-            for line in str(value).splitlines():
-                click.echo(f"  | {line}")
-        else:
-            click.echo(f"{key}: {json.dumps(value, ensure_ascii=False)}")
+    for line in display_lines(result):  # strangers' text neutralised for the terminal
+        click.echo(line)
 
 
 @main.command()

@@ -7,9 +7,12 @@ and exit 2. Nothing here touches a mailbox or the state store.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
+import stat
 import tomllib
+import typing
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -86,6 +89,9 @@ class SlaConfig(_Strict):
     warn_before: Duration = timedelta(hours=6)
     cc_counts: bool = False
     holding_draft_after: Duration = timedelta(hours=16)
+    # A holding reply helps only around its deadline: past due by more than this, the
+    # thread is backlog and gets none (a reply weeks late does harm).
+    holding_draft_late_limit: Duration = timedelta(hours=48)
     promise_business_days: int = Field(default=2, ge=1, le=30)
     lookback: Duration = timedelta(days=30)
 
@@ -399,8 +405,9 @@ class Config(_Strict):
     digest: DigestConfig = Field(default_factory=DigestConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     state: StateConfig = Field(default_factory=StateConfig)
-    rules_dir: Path | None = None
-    templates_dir: Path | None = None
+    # The owner's copies of rules/*.toml and templates/*.j2; "~" is their home, as everywhere.
+    rules_dir: UserPath | None = None
+    templates_dir: UserPath | None = None
 
     @model_validator(mode="after")
     def _unique_account_names(self) -> Config:
@@ -479,14 +486,7 @@ def state_url(config: Config, environ: dict[str, str] | None = None) -> str:
 
 def load_config(path: Path) -> Config:
     """Read and validate; every failure is a one-line ``ConfigError``."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            "config", f"{path} does not exist (create one with `inboxguard init`)"
-        ) from None
-    except OSError as exc:
-        raise ConfigError("config", f"{path}: {exc.strerror}") from None
+    raw = _read_regular_file(path)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -496,11 +496,44 @@ def load_config(path: Path) -> Config:
     return parse_config(data)
 
 
+def _read_regular_file(path: Path) -> bytes:
+    """The file's bytes, refusing anything but a regular file before reading from it.
+
+    Reading a FIFO blocks until a writer comes, for ever under systemd; a directory or a
+    device is a wrong path as surely. The file is opened without blocking and then looked
+    at through its descriptor, so what is checked is what is read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ConfigError(
+            "config", f"{path} does not exist (create one with `inboxguard init`)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError("config", f"{path}: {exc.strerror}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError("config", f"{path} is a directory, not a configuration file")
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+            raise ConfigError("config", f"{path} is {kind}: give the path of the TOML file itself")
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            return stream.read()
+    except OSError as exc:
+        raise ConfigError("config", f"{path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
 def parse_config(data: dict[str, Any]) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        # An unknown key first: a misspelt key also makes the intended one "missing", and
+        # the misspelling is what the owner has to fix (`hostt`, not a missing `host`).
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key = _key_of(first["loc"])
         if first["type"] in {"union_tag_invalid", "union_tag_not_found"}:
             key += ".kind"  # pydantic places these on the account; the owner fixes `kind`
@@ -536,7 +569,7 @@ def _key_of(loc: tuple[int | str, ...]) -> str:
 def _message_of(error: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown key"
+        return _unknown_key(error["loc"])
     if kind == "missing":
         return "required key is missing"
     if kind == "union_tag_invalid":
@@ -546,3 +579,62 @@ def _message_of(error: Any) -> str:
         return "missing 'kind' (supported: maildir, imap, ews, graph)"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
+
+
+# The reference ships beside the program (in the repository), unlike the team's SPEC.
+UNKNOWN_KEY = "unknown key (docs/configuration.md lists every key)"
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    """The message for an unknown key, with what was most likely meant: the keys a secret is
+    read through, a top-level key written below a table, or the nearest key of that table."""
+    *table, key = loc
+    model = _model_at(table)
+    if model is None or not isinstance(key, str):
+        return UNKNOWN_KEY
+    fields = model.model_fields
+    sources = [f"{key}_{way}" for way in ("command", "env", "credential")]
+    if all(source in fields for source in sources):
+        # `password = "..."`: named as a key only, the value is never repeated.
+        return (
+            f"unknown key: a secret never sits in the configuration file; use {sources[0]}, "
+            f"{sources[1]} or {sources[2]}"
+        )
+    if table and key in Config.model_fields:
+        # TOML puts every key after `[state]` into that table.
+        return f"unknown key: {key} is a top-level key; move it above the first [table]"
+    close = difflib.get_close_matches(key, list(fields), n=1)
+    if close:
+        return f"unknown key; did you mean {close[0]}?"
+    return UNKNOWN_KEY
+
+
+def _model_at(loc: typing.Sequence[int | str]) -> type[BaseModel] | None:
+    """The model whose keys the table at ``loc`` takes (``("accounts", 0, "imap")`` →
+    ``ImapAccount``), or None when the location names none."""
+    candidates: list[type[BaseModel]] = [Config]
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of an array of tables
+        if len(candidates) > 1:
+            # pydantic names the union member it tried by its `kind`.
+            candidates = [m for m in candidates if _kind_of(m) == part]
+            continue
+        field = candidates[0].model_fields.get(part) if candidates else None
+        if field is None:
+            return None
+        candidates = _models_in(field.annotation)
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    """The models an annotation holds: ``OwnerConfig``; ``list[AccountConfig]``'s four."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
+
+
+def _kind_of(model: type[BaseModel]) -> object:
+    field = model.model_fields.get("kind")
+    kinds = typing.get_args(field.annotation) if field is not None else ()
+    return kinds[0] if len(kinds) == 1 else None

@@ -2,15 +2,19 @@
 environment variable, or a systemd credential (SPEC §3). Never from the configuration file in
 clear. Outside ``backends/`` because ``auth/`` reads client secrets through it too.
 
-Every error names only the source that failed and, for a command, its exit status: a
-command's output or error stream may hold the secret (``echo hunter2``, a password manager
-printing the entry on failure), so neither is ever repeated.
+A ``*_command`` runs as mbsync runs its PassCmd: through ``/bin/sh -c``, so ``~``, ``$VAR``,
+quotes and pipes (``pass show mail/work | head -1``) mean what they mean in a shell. The
+secret is the first line of its standard output.
+
+Every error names the key that failed. For a command that failed or printed nothing it also
+gives the exit status and the first line of the command's error stream, since that is what
+says why (``gpg: decryption failed: No secret key``); its standard output is the secret and
+is never repeated, nor anywhere it shows up again in the error stream.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +24,7 @@ from inboxguard.errors import BackendError
 from inboxguard.log_setup import register_secret
 
 COMMAND_TIMEOUT = 30.0  # seconds; long enough for a password manager asking for its passphrase
+SHELL = "/bin/sh"  # what mbsync runs PassCmd with, and POSIX guarantees
 ENV_CREDENTIALS = "CREDENTIALS_DIRECTORY"
 
 
@@ -96,37 +101,54 @@ def _resolve(
 
 
 def _from_command(account: str, source: str, command: str) -> str:
-    try:
-        argv = shlex.split(command)
-    except ValueError:
-        raise BackendError(account, f"{source}: unbalanced quotes") from None
-    if not argv:
+    if not command.strip():
         raise BackendError(account, f"{source} is empty")
     try:
-        # No shell: the command line is split like a shell would, but nothing is expanded.
+        # The owner's own command line, from the owner's own file: a shell is what they
+        # expect (mbsync's PassCmd, a terminal), not an injection risk.
         done = subprocess.run(
-            argv,
+            [SHELL, "-c", command],
             capture_output=True,
             timeout=COMMAND_TIMEOUT,
             check=False,
             stdin=subprocess.DEVNULL,
         )
-    except FileNotFoundError:
-        raise BackendError(account, f"{source}: program not found") from None
-    except PermissionError:
-        raise BackendError(account, f"{source}: program is not executable") from None
     except subprocess.TimeoutExpired:
         raise BackendError(
             account, f"{source} did not finish within {COMMAND_TIMEOUT:.0f} seconds"
         ) from None
     except OSError as exc:
-        raise BackendError(account, f"{source} could not run: {exc.strerror}") from None
+        raise BackendError(account, f"{source} could not run {SHELL}: {exc.strerror}") from None
+    first = done.stdout.partition(b"\n")[0].rstrip(b"\r")
     if done.returncode != 0:
-        raise BackendError(account, f"{source} failed with exit status {done.returncode}")
-    password = _first_line(account, source, done.stdout)
+        why = _why(done.returncode, done.stderr, first)
+        raise BackendError(account, f"{source} failed with exit status {done.returncode}{why}")
+    password = _first_line(account, source, first)
     if not password:
-        raise BackendError(account, f"{source} printed nothing")
+        # `pass show x | head -1` with a missing entry: head exits 0 with nothing to say.
+        why = _why(done.returncode, done.stderr, first)
+        raise BackendError(account, f"{source} printed nothing (exit status 0){why}")
     return password
+
+
+_SHELL_HINTS = {126: "not executable", 127: "command not found"}
+STDERR_CHARS = 200
+
+
+def _why(status: int, stderr: bytes, secret: bytes) -> str:
+    """Why a command failed, to append to its error: the first non-blank line of its error
+    stream, with whatever its output's first line held (the secret, perhaps) cut out of it;
+    else what the shell's exit status means."""
+    line = next((raw for raw in stderr.splitlines() if raw.strip()), b"")
+    if secret.strip():
+        line = line.replace(secret.strip(), b"[REDACTED]")
+    text = line.decode("utf-8", errors="replace")
+    # One line of plain text: no terminal escapes, no control characters.
+    text = "".join(c if c.isprintable() else " " for c in text).strip()[:STDERR_CHARS]
+    if text:
+        return f": {text}"
+    hint = _SHELL_HINTS.get(status)
+    return f" ({hint})" if hint else ""
 
 
 def _from_credential(account: str, source: str, name: str, env: Mapping[str, str]) -> str:

@@ -74,9 +74,8 @@ class StoreError(InboxGuardError):
 
 class StoreVersionError(StoreError):
     """The store's schema is not this code's: newer (refused), or older in a read-only
-    open (which may not upgrade it). Someone must act, so it exits like a config error."""
-
-    exit_code = 2
+    open (which may not upgrade it). A runtime failure (exit 1) like every store error: the
+    configuration is valid, the file it names is what must change."""
 
 
 class StoreReadOnlyError(StoreError):

@@ -2,22 +2,70 @@
 
 It reads no store and no mailbox: the message is parsed and classified by the functions
 the cycle uses, so what it prints is what the cycle would decide of that message.
+
+A person may hand it any file. So it reads a bounded prefix (``read_for_explain``: a 30 MB
+attachment-laden mail is explained from its first 2 MiB, and says so), and refuses bytes
+that do not start like a mail message instead of printing them as mojibake. The dict it
+returns is what ``--json`` prints, raw; ``display_lines`` is the form for a person, with
+strangers' text neutralised as everywhere the owner reads it.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from inboxguard.domain.automation import AutomationRules, automated_reason
+from inboxguard.domain.display import neutralised
 from inboxguard.domain.incidents import incident_for
 from inboxguard.domain.message import Address
 from inboxguard.domain.promises import find_promises
 from inboxguard.domain.tracked import FolderRole, TrackedMessage
+from inboxguard.errors import InboxGuardError
 from inboxguard.parse import parse_message
+from inboxguard.parse.header_block import looks_like_mail
 from inboxguard.rules import load_rules
 from inboxguard.service.context import Context
 from inboxguard.service.text_facts import decide
+
+# What is explained of a file: every header block and the start of any body. More would
+# only cost memory (the MIME parser holds several copies of what it reads).
+MAX_EXPLAIN_BYTES = 2 * 1024 * 1024
+_MIB = 1024 * 1024
+
+
+class NotMailError(InboxGuardError):
+    """``explain`` was given bytes that do not start with a mail header block."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__(f"{source} does not look like a mail message (no header block)")
+
+
+class UnreadableFileError(InboxGuardError):
+    """The file to explain could not be read (permissions, a directory, an I/O error)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: cannot be read ({reason})")
+
+
+def read_for_explain(path: Path) -> bytes:
+    """The bytes of ``path`` that ``explain_message`` needs, refusing a file that is not mail.
+
+    At most ``MAX_EXPLAIN_BYTES`` + 1 are read: the one byte more tells ``explain_message``
+    that the file was longer, so its answer can say it explained a prefix.
+    """
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_EXPLAIN_BYTES + 1)
+    except OSError as error:
+        raise UnreadableFileError(path, error.strerror or type(error).__name__) from None
+    if not looks_like_mail(raw):
+        raise NotMailError(str(path))
+    return raw
 
 
 def _address(address: Address) -> dict[str, str]:
@@ -25,6 +73,13 @@ def _address(address: Address) -> dict[str, str]:
 
 
 def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[str, Any]:
+    """How the cycle reads ``raw`` (SPEC §10's object). Raises ``NotMailError`` for bytes
+    without a header block; explains only the first ``MAX_EXPLAIN_BYTES`` of longer input."""
+    cut = len(raw) > MAX_EXPLAIN_BYTES
+    if cut:
+        raw = raw[:MAX_EXPLAIN_BYTES]
+    if not looks_like_mail(raw):
+        raise NotMailError("the input")
     message = parse_message(raw)
     rules = ctx.rules.automation if ctx is not None else AutomationRules()
     reason = automated_reason(message, rules)
@@ -77,4 +132,56 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
         "incident": {"score": incident.score, "keywords": list(incident.keywords)},
         "report_stages": report_stages,
         "promises": promises,
+        # None, or how many bytes of a longer input were explained.
+        "explained_prefix_bytes": MAX_EXPLAIN_BYTES if cut else None,
     }
+
+
+def display_lines(result: dict[str, Any]) -> list[str]:
+    """``explain_message``'s result for a person: one ``key: value`` line per field and the
+    text indented, strangers' text neutralised (``--json`` prints ``result`` itself, raw).
+
+    A bidi override or control character in a subject would otherwise reorder or colour
+    the owner's terminal; a note names the fields that held one, since ``explain`` is where
+    the owner looks to see what a mail really holds.
+    """
+    lines: list[str] = []
+    prefix = result.get("explained_prefix_bytes")
+    if prefix:
+        lines.append(
+            f"note: the file is larger than {prefix // _MIB} MiB; "
+            f"explained from its first {prefix // _MIB} MiB"
+        )
+    altered: list[str] = []
+    body: list[str] = []
+    for key, value in result.items():
+        if key == "explained_prefix_bytes":
+            continue
+        if key == "text":
+            body.append("text:")
+            for line in str(value).splitlines():
+                clean = neutralised(line, multiline=True)
+                if clean != line and key not in altered:
+                    altered.append(key)
+                body.append(f"  | {clean}")
+            continue
+        clean_value = _neutralised_values(value)
+        if clean_value != value:
+            altered.append(key)
+        body.append(f"{key}: {json.dumps(clean_value, ensure_ascii=False)}")
+    if altered:
+        lines.append(
+            "note: invisible, bidi or control characters not shown in: " + ", ".join(altered)
+        )
+    return lines + body
+
+
+def _neutralised_values(value: Any) -> Any:
+    # Spacing kept (multiline): explain shows a value as it is, less only what hides.
+    if isinstance(value, str):
+        return neutralised(value, multiline=True)
+    if isinstance(value, dict):
+        return {key: _neutralised_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_neutralised_values(item) for item in value]
+    return value

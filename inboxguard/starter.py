@@ -1,8 +1,18 @@
-"""The commented starter configuration written by `inboxguard init`."""
+"""The commented starter configuration written by `inboxguard init`.
+
+It must load as it is written (``load_config``), and every commented line must load once
+uncommented where it stands: top-level keys such as ``rules_dir`` come before the first
+table, since TOML files every key below ``[state]`` into that table. The account it starts
+from is an IMAP one, the common case; the Maildir example sits beside it, commented.
+"""
 
 STARTER_CONFIG = """\
-# InboxGuard configuration. Reference: SPEC §4 (docs) — every key is shown with its default.
-# Check it with `inboxguard check`; run one cycle with `inboxguard run --once`.
+# InboxGuard configuration. Every key, its type and default: docs/configuration.md (in the
+# InboxGuard repository). Check it with `inboxguard check`; one cycle: `inboxguard run --once`.
+
+# Top-level keys come first: TOML puts every key below a [table] line into that table.
+# rules_dir = "~/.config/inboxguard/rules"          # your copies of rules/*.toml
+# templates_dir = "~/.config/inboxguard/templates"  # your copies of templates/*.j2
 
 [owner]
 name = "佐藤 花子"                      # your name as it appears in drafts
@@ -26,29 +36,32 @@ holding_draft_after = "16h"            # clock time before a holding-reply draft
 promise_business_days = 2              # promised date = this many business days ahead
 lookback = "30d"                       # first start scans this far back
 
-# One [[accounts]] table per mailbox.
+# One [[accounts]] table per mailbox. An IMAP account (Xserver, さくら, Fastmail, Dovecot…):
 [[accounts]]
 name = "work"
-kind = "maildir"                       # a local Maildir kept in sync by mbsync/offlineimap
-path = "~/Mail/work"                   # Maildir++ or one maildir per folder (detected)
+kind = "imap"
+host = "imap.example.jp"
+port = 993
+security = "tls"                       # tls | starttls | none (none: loopback hosts only)
+username = "hanako@example.jp"
+# Run through /bin/sh like mbsync's PassCmd; the first line it prints is the password.
+password_command = "pass show mail/work"   # or password_env / password_credential
 watch = ["INBOX"]                      # folders with incoming client mail
-sent_folder = "Sent"
-drafts_folder = "Drafts"
+# drafts_folder / sent_folder: found by SPECIAL-USE or usual names; name them here if not
+# drafts_folder = "Drafts"
+# ca_file = "/etc/ssl/private-ca.pem"  # a server whose certificate comes from a private CA
+# Gmail and Microsoft 365 need OAuth2 instead of password_command: auth = "oauth2",
+# oauth_provider = "google" | "microsoft", oauth_client_id = "…", then run
+# `inboxguard auth work` once.
 
-# An IMAP account (Xserver, さくら, Fastmail, Dovecot…). Gmail and Microsoft 365 need OAuth2:
-# auth = "oauth2", oauth_provider = "google" | "microsoft", oauth_client_id = "…", then run
-# `inboxguard auth NAME` once.
+# A local Maildir kept in sync by mbsync/offlineimap, instead or as well:
 # [[accounts]]
-# name = "mail"
-# kind = "imap"
-# host = "imap.example.jp"
-# port = 993
-# security = "tls"                     # tls | starttls | none (none: loopback hosts only)
-# username = "hanako@example.jp"
-# password_command = "pass show mail/work"   # or password_env / password_credential
+# name = "local"
+# kind = "maildir"
+# path = "~/Mail/work"                 # Maildir++ or one maildir per folder (detected)
 # watch = ["INBOX"]
-# # drafts_folder / sent_folder: found by SPECIAL-USE or usual names; name them here if not
-# # ca_file = "/etc/ssl/private-ca.pem"  # a server whose certificate comes from a private CA
+# sent_folder = "Sent"
+# drafts_folder = "Drafts"             # created with the first draft if missing
 
 [digest]
 time = "08:00"                         # in owner.timezone; sent later the same day if missed
@@ -71,7 +84,4 @@ log_format = "auto"                    # auto (JSON under journald) | json | con
 
 [state]
 # url = "sqlite:///~/.local/state/inboxguard/state.db"   # default; or postgresql+psycopg://…
-
-# rules_dir = "~/.config/inboxguard/rules"          # your copies of rules/*.toml
-# templates_dir = "~/.config/inboxguard/templates"  # your copies of templates/*.j2
 """

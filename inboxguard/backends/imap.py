@@ -343,12 +343,15 @@ class ImapBackend:
             label = f"  {folder.role.value:<9} {folder.name}:"
             changes = self.changes(folder, None, since=now - lookback, known_uids=frozenset)
             if changes.missing:
-                lines.append(
-                    f"{label} missing (create it in your mail client or set drafts_folder)"
+                # Unlike a maildir, the server's Drafts folder is never created here (no
+                # CREATE, see above): every draft would fail until the owner acts.
+                raise BackendError(
+                    self.account,
+                    f"Drafts folder {folder.name!r} does not exist on {self._config.host}: "
+                    "create it in your mail client, or set drafts_folder to an existing one",
                 )
-            else:
-                count = len(changes.new_uids)
-                lines.append(f"{label} {count} message(s) in the last {lookback.days} days")
+            count = len(changes.new_uids)
+            lines.append(f"{label} {count} message(s) in the last {lookback.days} days")
         return lines
 
     # -- the digest's INBOX (backends.inbox.InboxAppender) -------------------------------

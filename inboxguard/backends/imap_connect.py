@@ -5,6 +5,11 @@ against the system's trust store or, for a server with a private CA, the account
 ``ca_file``; an unencrypted connection is refused unless the host is loopback. No message
 built here contains the password: server answers are scrubbed of it, and a failed login
 never repeats the server's words at all.
+
+imapclient turns every error inside ``login()`` and ``oauth2_login()`` into ``LoginError``,
+a connection that died under the command included. Only the server's tagged NO or BAD is a
+refused login (``LoginFailedError``, retried after a long pause); a lost connection is a
+connection error like any other (``BackendError``, retried on the next cycle).
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ def connect(
                 client.starttls(context)
         with imap_errors(config, "login", password):
             if config.auth == "oauth2":
+                _require_xoauth2(client, config)
                 _xoauth2_login(client, config, password)
             else:
                 client.login(config.username, password)
@@ -93,13 +99,37 @@ def connect(
     return client, capabilities
 
 
+def _require_xoauth2(client: Any, config: ImapAccount) -> None:
+    """The server must offer AUTHENTICATE XOAUTH2 before a token is presented: without it the
+    refusal would read as revoked consent, and `inboxguard auth` cannot help."""
+    if "AUTH=XOAUTH2" not in _names(client.capabilities()):
+        raise BackendError(
+            config.name,
+            f"{config.host}:{config.port} does not offer XOAUTH2 (no AUTH=XOAUTH2 in its "
+            "capabilities): check `host` and `port`, or use auth = 'password'",
+        )
+
+
 def _xoauth2_login(client: Any, config: ImapAccount, access_token: str) -> None:
     """AUTHENTICATE XOAUTH2; a refusal names `inboxguard auth`, never the server's words."""
     try:
         client.oauth2_login(config.username, access_token)
-    except LoginError:
+    except LoginError as exc:
+        if connection_lost(exc):
+            raise  # not a refusal: ``imap_errors`` words it, and the token stays good
         token_refused(config)  # the next attempt refreshes instead of offering it again
         raise LoginFailedError(config.name, oauth_login_failed(config.name)) from None
+
+
+def connection_lost(exc: LoginError) -> bool:
+    """Did the connection die under LOGIN/AUTHENTICATE, rather than the server refuse it?
+
+    imapclient raises ``LoginError`` from inside its handler of imaplib's exception, so that
+    one is the ``__context__``: ``IMAP4.abort`` (``IMAPClientAbortError``: EOF, a reset or
+    timed-out socket, BYE) for a connection that broke, plain ``IMAP4.error`` for the tagged
+    NO or BAD of a server that answered.
+    """
+    return isinstance(exc.__context__, IMAPClientAbortError | OSError)
 
 
 def oauth_login_failed(account: str) -> str:
@@ -146,7 +176,10 @@ def imap_errors(config: ImapAccount, action: str, secret: str | None = None) -> 
         yield
     except BackendError:
         raise
-    except LoginError:
+    except LoginError as exc:
+        if connection_lost(exc):
+            message = f"{action}: connection to {where} lost ({_text(exc, secret)})"
+            raise BackendError(config.name, message) from None
         raise LoginFailedError(config.name, login_failed_message(config)) from None
     except CapabilityError as exc:
         if "STARTTLS" in str(exc).upper():

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from inboxguard.domain.assessment import ThreadAssessment
 from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.display import shown
 from inboxguard.domain.durations import format_duration
 from inboxguard.domain.reply_clock import ThreadState
 from inboxguard.domain.statistics import (
@@ -169,7 +170,7 @@ def build_content(
             stage = incident.next_stage
             incidents.append(
                 IncidentLine(
-                    subject=view.thread.subject,
+                    subject=shown(view.thread.subject),
                     who=words.who(view),
                     stage=words.stage(stage.name.value),
                     due=words.when(stage.due_at),
@@ -244,15 +245,16 @@ class _Words:
         return f"残り{amount}" if self.ja else f"{amount} left"
 
     def who(self, view: ThreadAssessment) -> str:
+        # Names and subjects are strangers' text: shown without bidi tricks or runaway width.
         if view.client is not None:
-            return view.client.name
-        return view.status.counterpart or ""
+            return shown(view.client.name)
+        return shown(view.status.counterpart or "")
 
     def thread(self, view: ThreadAssessment, target: datetime | None, note: str = "") -> ThreadLine:
         return ThreadLine(
             account=view.thread.account,
             thread_id=view.thread.id,
-            subject=view.thread.subject or ("（件名なし）" if self.ja else "(no subject)"),
+            subject=shown(view.thread.subject) or ("（件名なし）" if self.ja else "(no subject)"),
             who=self.who(view),
             when=self.when(target),
             left=self.left(target),

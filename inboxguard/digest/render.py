@@ -88,15 +88,24 @@ LABELS: dict[str, dict[str, str]] = {
 def summary(content: DigestContent) -> str:
     """``期限切れ 1・24時間以内 2・インシデント 1`` / ``1 overdue, 2 due within 24h, …``."""
     ja = content.language == "ja"
+    # English words in (one, many): "1 incident", "2 incidents".
     counts = [
-        (len(content.failing_long) + len(content.failing), "アカウント異常", "account failing"),
-        (len(content.overdue), "期限切れ", "overdue"),
-        (len(content.due_soon), "24時間以内", "due within 24h"),
-        (len(content.drafts_waiting), "送信待ちの下書き", "drafts waiting"),
-        (len(content.promises), "約束の期限", "promises due"),
-        (len(content.incidents), "インシデント", "incidents"),
+        (
+            len(content.failing_long) + len(content.failing),
+            "アカウント異常",
+            ("account failing", "accounts failing"),
+        ),
+        (len(content.overdue), "期限切れ", ("overdue", "overdue")),
+        (len(content.due_soon), "24時間以内", ("due within 24h", "due within 24h")),
+        (len(content.drafts_waiting), "送信待ちの下書き", ("draft waiting", "drafts waiting")),
+        (len(content.promises), "約束の期限", ("promise due", "promises due")),
+        (len(content.incidents), "インシデント", ("incident", "incidents")),
     ]
-    parts = [f"{ja_word} {n}" if ja else f"{n} {en_word}" for n, ja_word, en_word in counts if n]
+    parts = [
+        f"{ja_word} {n}" if ja else f"{n} {en_words[n != 1]}"
+        for n, ja_word, en_words in counts
+        if n
+    ]
     if not parts:
         return LABELS["ja" if ja else "en"]["nothing"]
     return "・".join(parts) if ja else ", ".join(parts)

@@ -41,6 +41,7 @@ class SlaRules:
     business: bool
     warn_before: timedelta
     holding_draft_after: timedelta
+    holding_late_limit: timedelta = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +68,16 @@ class AssessmentRules:
             business=sla.business,
             warn_before=min(sla.warn_before, reply_within),
             holding_draft_after=holding_after,
+            holding_late_limit=sla.holding_late_limit,
         )
 
     def language_for(self, client: ClientRule | None) -> str:
+        """The language of what InboxGuard tells the owner about this client (digest)."""
         return (client.language if client and client.language else None) or self.owner_language
+
+
+# Sorts after every state's own urgency (ThreadState.urgency runs 0-6).
+BACKLOG_URGENCY = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +107,12 @@ class ThreadAssessment:
         return self.incident if self.incident is not None and self.incident.is_open else None
 
     @property
+    def backlog(self) -> bool:
+        """Overdue past the holding reply's late limit, with no incident open: kept apart
+        from what can still be saved (SPEC §5)."""
+        return self.status.backlog and self.open_incident is None
+
+    @property
     def holding_draft_waiting(self) -> bool:
         """A holding reply for the clock running now sits in Drafts (or was written)."""
         start = self.status.clock_started_at
@@ -121,6 +134,8 @@ class ThreadAssessment:
         due = self.status.due_at or (self.status.promise.due_at if self.status.promise else None)
         anchor = due or self.thread.messages[-1].date
         urgency = self.status.state.urgency
+        if self.backlog:
+            urgency = BACKLOG_URGENCY  # after everything that can still be saved
         incident = self.open_incident
         stage = incident.next_stage if incident is not None else None
         if stage is not None:
@@ -212,7 +227,8 @@ def assess_thread(
         status,
         incident,
         client=client,
-        language=rules.language_for(client),
+        # A client rule's language, else the one the client writes in (read when composing).
+        language=client.language if client is not None and client.language else None,
         ledger=ledger | {d.message_id for d in drafts},
         identity=rules.identity,
         calendar=rules.calendar,

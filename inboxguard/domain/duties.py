@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.clients import ClientRule
-from inboxguard.domain.draft_ids import draft_message_id, is_ours
+from inboxguard.domain.draft_ids import DRAFT_ID_PREFIX, draft_message_id, is_ours
 from inboxguard.domain.drafts import DraftPurpose
 from inboxguard.domain.identity import Identity
 from inboxguard.domain.incident_protocol import Incident, Stage
@@ -41,7 +41,9 @@ class DraftDuty:
     anchor: datetime
     reply_to: TrackedMessage
     promised_date: date  # the holding reply's promised date; a report's next report day
-    language: str  # "ja" | "en"
+    # "ja" | "en" from the client rule; None: answer in the language the client wrote in
+    # (decided when composing, from the text of ``reply_to``).
+    language: str | None
     addressee: str  # the name the draft opens with (a client's honorific, else theirs)
     from_address: str | None  # which of my addresses the client wrote to
     client: ClientRule | None = None
@@ -62,7 +64,7 @@ def owed_drafts(
     incident: Incident | None,
     *,
     client: ClientRule | None,
-    language: str,
+    language: str | None,
     ledger: Collection[str],
     identity: Identity,
     calendar: BusinessCalendar,
@@ -77,6 +79,8 @@ def owed_drafts(
     message_id = draft_message_id(thread.account, thread.id, anchor, purpose.value)
     if message_id in ledger:
         return ()  # written before (and perhaps deleted by the owner since): never again
+    if ours_in_drafts(thread, purpose, anchor, owed=message_id):
+        return ()
     if stage is not None and incident is not None:
         promised = calendar.local(incident.report_due_at(stage)).date()
     else:
@@ -90,7 +94,7 @@ def owed_drafts(
         anchor=anchor,
         reply_to=reply_to,
         promised_date=promised,
-        language="ja" if language == "ja" else "en",
+        language=language,
         addressee=_addressee(reply_to, client),
         from_address=_my_address_in(reply_to, identity),
         client=client,
@@ -122,6 +126,21 @@ def _plan(
     ):
         return DraftPurpose.HOLDING, status.clock_started_at, status.clock_message, None
     return None
+
+
+def ours_in_drafts(thread: Thread, purpose: DraftPurpose, anchor: datetime, *, owed: str) -> bool:
+    """Another of our drafts for ``purpose``, written since ``anchor``, sits in Drafts in
+    this thread: one written under another account name (an account renamed, the demo run
+    twice on one Maildir), whose Message-ID differs from the ``owed`` one. It counts all the
+    same. (The owed one itself, found in Drafts, is recorded by the cycle's search.)"""
+    prefix = f"{DRAFT_ID_PREFIX}{purpose.value}-"
+    return any(
+        m.role is FolderRole.DRAFTS
+        and m.message_id != owed
+        and m.message_id.startswith(prefix)
+        and m.date >= anchor
+        for m in thread.messages
+    )
 
 
 def owner_draft_in_thread(

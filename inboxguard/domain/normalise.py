@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from inboxguard.domain.display import neutralised
+
 # After NFKC, ～ (U+FF5E) is already "~"; the others in the family need mapping to it.
 _WAVE_DASHES = "\u301c\u2053\u223c\uff5e"
 # Hyphens, dashes and minus signs (not the katakana prolonged sound mark ー, which is a
@@ -60,9 +62,11 @@ def _strip_reply_prefixes(subject: str) -> str:
 def normalise_subject(subject: str) -> str:
     """The subject as thread matching compares it: reply prefixes and list tags removed.
 
-    ``Re: [proj-x] RE: 見積`` and ``見積`` give the same result.
+    ``Re: [proj-x] RE: 見積`` and ``見積`` give the same result. Invisible format
+    characters go first: our drafts' subjects carry none (``display.neutralised``), so the
+    owner's reply must still match the client's subject that had them.
     """
-    rest = subject
+    rest = neutralised(subject)
     while True:
         stripped = _strip_reply_prefixes(rest)
         tag = _LIST_TAG.match(stripped)

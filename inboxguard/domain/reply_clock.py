@@ -72,6 +72,8 @@ class ReplyPolicy:
     business: bool
     warn_before: timedelta
     holding_draft_after: timedelta
+    # Past due by more than this, a thread is backlog: no holding reply is owed any more.
+    holding_late_limit: timedelta = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,9 @@ class ThreadStatus:
     # The first instant after ``now`` at which this thread's state or duty changes with no
     # new mail or mark (None: nothing ever will).
     next_change_at: datetime | None = None
+    # Overdue by more than the holding reply's late limit: still overdue, but listed apart
+    # (it can no longer be saved by a holding reply).
+    backlog: bool = False
 
 
 def thread_counterpart(thread: Thread, identity: Identity) -> str | None:
@@ -143,6 +148,7 @@ def evaluate_thread(
     clock_started_at = last_answer.started_at if last_answer else None
     due_at: datetime | None = None
     needs_holding_draft = False
+    backlog = False
     promise_broken = promise is not None and now > promise.due_at
     # Mail dated ahead of ``now`` (a what-if in the past, a sender's clock ahead) arrives
     # then: the state may change at that instant.
@@ -162,8 +168,10 @@ def evaluate_thread(
             max(policy.reply_within - policy.warn_before, timedelta(0)),
             business=policy.business,
         )
-        crossings += [holding_at, at_risk_at, due_at]
-        needs_holding_draft = now >= holding_at
+        backlog_at = due_at + policy.holding_late_limit  # calendar time: "48h late" is real
+        crossings += [holding_at, at_risk_at, due_at, backlog_at]
+        needs_holding_draft = holding_at <= now < backlog_at
+        backlog = now >= backlog_at
         episodes.append(Episode(clock_started_at, None, due_at))
         if now >= due_at:
             state, reason = ThreadState.OVERDUE, Reason.of(ReasonCode.OVERDUE)
@@ -206,6 +214,7 @@ def evaluate_thread(
         clock_message=clock_message,
         reason=reason,
         next_change_at=min((t for t in crossings if t > now), default=None),
+        backlog=backlog,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from inboxguard.domain.duties import DraftDuty
+from inboxguard.domain.language import written_language
 from inboxguard.domain.message import Message
 from inboxguard.domain.tracked import TrackedMessage
 from inboxguard.drafting.incident_report import build_incident_report
@@ -26,17 +27,26 @@ def compose_draft(
     owner_name: str,
     owner_address: str,
     signature: str,
+    default_language: str,
     templates: TemplateRenderer,
     tz: ZoneInfo,
     now: datetime,
 ) -> bytes:
     """The draft's bytes. ``original``: the message replied to, parsed from its stored
-    text (None, or another message than the duty's: its headers stand in, nothing quoted)."""
+    text (None, or another message than the duty's: its headers stand in, nothing quoted).
+    Without a client rule's language, the draft answers in the language the client wrote
+    in (its new text, else its subject), else in ``default_language``."""
     target = duty.reply_to
     if original is None or original.message_id != target.message_id:
         # The file moved or changed under us: quote nothing rather than the wrong mail.
         original = stand_in(target)
-    language: Literal["ja", "en"] = "ja" if duty.language == "ja" else "en"
+    chosen = (
+        duty.language
+        or written_language(original.text)
+        or written_language(original.subject)
+        or default_language
+    )
+    language: Literal["ja", "en"] = "ja" if chosen == "ja" else "en"
     inp = ReplyDraftInput(
         original=original,
         counterpart=target.sender,

@@ -34,6 +34,7 @@ from email.policy import Policy
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
+from inboxguard.domain.display import neutralised
 from inboxguard.domain.message import Address, Message
 from inboxguard.domain.normalise import reply_subject
 from inboxguard.drafting.dates import format_due, format_promise_date
@@ -138,8 +139,11 @@ def build_reply_draft(
 
     msg = EmailMessage(policy=DRAFT_POLICY)
     msg["From"] = _mailbox(inp.owner_name, inp.owner_address, "owner address")
-    msg["To"] = _mailbox(inp.counterpart.name, inp.counterpart.address, "counterpart address")
-    subject = header_text(reply_subject(inp.original.subject))
+    # The owner sends this: no bidi override or invisible character of the stranger's
+    # subject or name may travel in it (U+202E makes "fdp.exe" read "exe.pdf").
+    to_name = neutralised(inp.counterpart.name)
+    msg["To"] = _mailbox(to_name, inp.counterpart.address, "counterpart address")
+    subject = header_text(reply_subject(neutralised(inp.original.subject)))
     msg["Subject"] = subject[:MAX_SUBJECT_CHARS].rstrip()
     msg["Date"] = email.utils.format_datetime(inp.now.astimezone(inp.tz))
     msg["Message-ID"] = inp.message_id
@@ -244,7 +248,8 @@ DRAFT_POLICY = _draft_policy()
 def reply_context(inp: ReplyDraftInput) -> dict[str, object]:
     """The values every reply template sees, each cleaned for the body."""
     sender = inp.original.sender
-    original_from = str(Address(name=_one_line(sender.name), address=_one_line(sender.address)))
+    name = _one_line(neutralised(sender.name))
+    original_from = str(Address(name=name, address=_one_line(sender.address)))
     company = _one_line(inp.company or "")
     return {
         "language": inp.language,
@@ -253,7 +258,7 @@ def reply_context(inp: ReplyDraftInput) -> dict[str, object]:
         "owner_name": _one_line(inp.owner_name),
         "signature": _normalise_newlines(inp.signature).strip("\n") or _one_line(inp.owner_name),
         "promised_date": format_promise_date(inp.promised_date, inp.language),
-        "original_subject": _one_line(inp.original.subject),
+        "original_subject": _one_line(neutralised(inp.original.subject)),
         "original_date": attribution_date(inp.original_received.astimezone(inp.tz), inp.language),
         "original_from": original_from,
         "quoted_original": _quote(inp.original.text, truncated=inp.original.text_truncated),
@@ -263,8 +268,8 @@ def reply_context(inp: ReplyDraftInput) -> dict[str, object]:
 def _addressee(inp: ReplyDraftInput) -> str:
     """Honorific name, else display name, else the address's local part."""
     candidates = (
-        inp.counterpart_display_name,
-        inp.counterpart.name,
+        neutralised(inp.counterpart_display_name),
+        neutralised(inp.counterpart.name),
         inp.counterpart.address.partition("@")[0],
     )
     name = next((clean for c in candidates if (clean := _one_line(c))), "")

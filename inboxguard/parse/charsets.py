@@ -13,7 +13,12 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from inboxguard.parse.eucjp_ms import ibm_extension
-from inboxguard.parse.iso2022jp import decode_iso2022jp, has_jis_escapes, jis_to_sjis
+from inboxguard.parse.iso2022jp import (
+    IBM_IN_JIS0212,
+    decode_iso2022jp,
+    has_jis_escapes,
+    jis_to_sjis,
+)
 
 _CP932_LABELS = frozenset(
     {"windows-31j", "cp932", "ms932", "ibm-943", "x-ms-cp932", "cswindows31j"}
@@ -122,7 +127,9 @@ def _decode_jis(data: bytes, where: str, label: str | None) -> Decoded | None:
     if ms_used:
         used = ", ".join(_NOTE_NAMES.get(name, name) for name in ms_used)
         decoded.repairs.append(f"{where}: {shown} decoded as CP50220 ({used})")
-    others = sorted(result.extensions - set(ms_used))
+    if IBM_IN_JIS0212 in result.extensions:
+        decoded.repairs.append(f"{where}: {shown} decoded as ISO-2022-JP-MS ({IBM_IN_JIS0212})")
+    others = sorted(result.extensions - set(ms_used) - {IBM_IN_JIS0212})
     if others:
         decoded.repairs.append(f"{where}: {shown} used {', '.join(others)}")
     if result.undecodable:

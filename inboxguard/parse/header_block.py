@@ -37,6 +37,36 @@ class HeaderBlock:
         return None
 
 
+# Bytes no header block holds: C0 controls but TAB, LF, CR, and the SO, SI and ESC that
+# ISO-2022-JP uses, and DEL. Random bytes are one tenth these; a real header, next to none.
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x10-\x1a\x1c-\x1f\x7f]")
+_MAX_BINARY_SHARE = 0.05
+# Enough of a header block to judge it by; a real one is a few kilobytes.
+_PROBE_BYTES = 256 * 1024
+
+
+def looks_like_mail(raw: bytes) -> bool:
+    """True when ``raw`` starts with a header block of ``Name: value`` lines.
+
+    The parser reads anything (it must), so it cannot say that a file is not mail; this
+    can, for a person who handed ``explain`` the wrong file. The first line must be a
+    field (after an mbox "From " line), at least half the lines of the block fields, and
+    the block text, not binary. Only the start of ``raw`` is read.
+    """
+    probe = raw[:_PROBE_BYTES]
+    match = _BLANK_LINE.search(probe)
+    head = probe if match is None else probe[: match.start()]
+    lines = [line for line in _FOLD.sub(b"", head).splitlines() if line.strip()]
+    if lines and lines[0].startswith(b"From "):
+        lines = lines[1:]
+    if not lines or _NAME.match(lines[0]) is None:
+        return False
+    fields = sum(1 for line in lines if _NAME.match(line))
+    if 2 * fields < len(lines):
+        return False
+    return len(_BINARY.findall(head)) <= _MAX_BINARY_SHARE * len(head)
+
+
 def split_header_block(raw: bytes) -> HeaderBlock:
     """Read the header block of ``raw``; lines that are not headers are skipped as defects."""
     block = HeaderBlock()

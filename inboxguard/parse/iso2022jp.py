@@ -7,12 +7,20 @@ Microsoft's CP50220/CP50221 do: plain JIS X 0208 code points in rows that the st
 empty. Converting each double-byte pair to its Shift_JIS position arithmetically and decoding
 with CP932 gives exactly the CP50220 reading, so this module does that instead of keeping
 its own tables.
+
+ISO-2022-JP-MS (what ``nkf -j --cp932`` and some Windows mailers write) sends the IBM
+extensions differently: in JIS X 0212 (``ESC $ ( D``) rows 83-84, the cells eucJP-ms gives
+them in its G3 set. JIS X 0212 has nothing there, so those cells are read through the
+eucJP-ms table first; JIS X 0213 plane 2, the other reading of the bytes, would turn 髙﨑
+into 翏𦀗.
 """
 
 from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass, field
+
+from inboxguard.parse.eucjp_ms import ibm_extension
 
 ESC = 0x1B
 SO = 0x0E
@@ -49,6 +57,8 @@ _DOUBLE_BYTE = {_JIS0208, _JIS0212, _JIS0213_1, _JIS0213_2, _GB2312, _KSC5601}
 # JIS X 0208 rows that only exist in Microsoft's extension of the character set.
 _NEC_ROW_13 = 0x2D
 _IBM_ROWS = range(0x79, 0x7D)
+# What ``extensions`` says when ISO-2022-JP-MS's JIS X 0212 rows 83-84 were read.
+IBM_IN_JIS0212 = "IBM extensions in JIS X 0212 rows"
 
 
 @dataclass
@@ -79,6 +89,11 @@ def _decode_strict(data: bytes, encoding: str) -> str | None:
 def _decode_pair(mode: str, j1: int, j2: int, result: JisDecodeResult) -> str:
     """Decode one double-byte character in ``mode``; U+FFFD only when nothing can."""
     high = bytes((j1 | 0x80, j2 | 0x80))
+    if mode == _JIS0212:
+        ibm = ibm_extension(high[0], high[1])
+        if ibm is not None:
+            result.extensions.add(IBM_IN_JIS0212)
+            return ibm
     candidates: list[tuple[bytes, str]]
     if mode == _JIS0208:
         candidates = [(jis_to_sjis(j1, j2), "cp932"), (high, "euc_jis_2004")]

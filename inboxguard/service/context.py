@@ -41,6 +41,7 @@ class Context:
                 business=sla.clock == "business",
                 warn_before=sla.warn_before,
                 holding_draft_after=sla.holding_draft_after,
+                holding_late_limit=sla.holding_draft_late_limit,
             ),
             incident_threshold=rules.incident.threshold,
             owner_language=config.owner.language,

@@ -15,12 +15,11 @@ second APPEND.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from itertools import islice
 
 import structlog
 
@@ -28,10 +27,8 @@ from inboxguard.backends.base import Folder, MailBackend, OutgoingDraft, ReplyTa
 from inboxguard.domain.assessment import ThreadAssessment, assess, next_change_at, threads_of
 from inboxguard.domain.drafts import DraftRecord, DraftStatus
 from inboxguard.domain.duties import DraftDuty
-from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.snapshot import AccountSnapshot
-from inboxguard.domain.threading import Thread
-from inboxguard.domain.tracked import FolderRole, TrackedMessage
+from inboxguard.domain.tracked import FolderRole
 from inboxguard.drafting.compose import compose_draft
 from inboxguard.drafting.templates import TemplateRenderer, text_renderer
 from inboxguard.errors import AccountBusyError, InboxGuardError
@@ -39,33 +36,26 @@ from inboxguard.parse import parse_message
 from inboxguard.service.assessing import EvaluationCache
 from inboxguard.service.backoff import retry_delay
 from inboxguard.service.context import Context
-from inboxguard.service.ingest import ingest_batch
-from inboxguard.service.text_facts import (
-    TEXT_PREFIX_BYTES,
-    deciding_messages,
-    read_facts,
-    report_messages,
-    with_facts,
+from inboxguard.service.sync import (
+    CycleInterrupted,
+    Progress,
+    StopRequested,
+    check_stop,
+    read_deciding_texts,
+    sync_account,
 )
+from inboxguard.service.text_facts import TEXT_PREFIX_BYTES
 from inboxguard.store import EpisodeRow, StateStore
 
 log = structlog.get_logger(__name__)
 
-BATCH = 500  # messages per transaction on a long first scan
 # Messages stay a little past the window so a thread straddling its edge keeps its start;
 # response episodes stay long enough for the digest's 30-day statistics.
 PRUNE_MARGIN = timedelta(days=7)
 STATISTICS_KEPT = timedelta(days=90)
 # How long a second process waits for an account's cycle before it skips the account.
 LOCK_WAIT = 5.0
-Progress = Callable[[str, int, int], None]  # (what, done, total)
-StopRequested = Callable[[], bool]
 WallClock = Callable[[], datetime]
-TEXT_CHUNK = 200  # texts read between two looks at a stop request
-
-
-class CycleInterrupted(Exception):
-    """The service is stopping: the cycle ends at a point where nothing is half-written."""
 
 
 @dataclass(slots=True)
@@ -107,6 +97,7 @@ class _Cycle:
     cache: EvaluationCache | None
     should_stop: StopRequested | None
     wall_clock: WallClock
+    honour_backoff: bool = True
 
 
 def run_cycle(
@@ -121,18 +112,29 @@ def run_cycle(
     should_stop: StopRequested | None = None,
     lock_wait: float = LOCK_WAIT,
     wall_clock: WallClock = lambda: datetime.now(UTC),
+    honour_backoff: bool = True,
 ) -> list[AccountResult]:
     """One cycle per backend. ``write_drafts``: the service's cycle (drafts, pruning);
     without it only reading and assessing (`status`). ``should_stop`` is asked between
     batches: when it says yes, the account's cycle ends there (what was read is kept) and
-    the remaining accounts are not polled."""
+    the remaining accounts are not polled. ``honour_backoff`` False: a person asked now
+    (`run --once` after fixing a password), so an account backing off is tried anyway."""
     templates = text_renderer(ctx.config.templates_dir) if write_drafts else None
     results = []
     for backend in backends:
         if should_stop is not None and should_stop():
             break
         cycle = _Cycle(
-            ctx, store, backend, now, templates, progress, cache, should_stop, wall_clock
+            ctx,
+            store,
+            backend,
+            now,
+            templates,
+            progress,
+            cache,
+            should_stop,
+            wall_clock,
+            honour_backoff=honour_backoff,
         )
         result = one_account(cycle, lock_wait=lock_wait)
         results.append(result)
@@ -167,7 +169,12 @@ def one_account(cycle: _Cycle, *, lock_wait: float) -> AccountResult:
 def _locked(cycle: _Cycle, result: AccountResult) -> None:
     store, account, now = cycle.store, cycle.backend.account, cycle.now
     health = store.account_health(account)
-    if health is not None and health.next_attempt_at is not None and health.next_attempt_at > now:
+    if (
+        cycle.honour_backoff
+        and health is not None
+        and health.next_attempt_at is not None
+        and health.next_attempt_at > now
+    ):
         result.skipped_until = health.next_attempt_at
         log.info(
             "account backing off; not polled this cycle",
@@ -198,7 +205,9 @@ def _locked(cycle: _Cycle, result: AccountResult) -> None:
         )
     store.record_poll(account, at=now, error=result.error, next_attempt_at=result.retry_at)
     if not result.error:
-        log.info(
+        # Every two minutes per account: worth an info line only when something happened.
+        eventful = result.new_messages or result.drafts_written or result.drafts_found
+        (log.info if eventful else log.debug)(
             "account cycle done",
             account=account,
             new_messages=result.new_messages,
@@ -235,22 +244,57 @@ def _sync_assess_act(cycle: _Cycle, result: AccountResult) -> None:
         result.evaluated = False
         return
     snapshot = store.snapshot(account, now - ctx.lookback)
-    threads = _read_deciding_texts(cycle, threads_of(snapshot, ctx.assessment), snapshot.marks)
+    threads = read_deciding_texts(
+        ctx,
+        store,
+        cycle.backend,
+        threads_of(snapshot, ctx.assessment),
+        snapshot.marks,
+        now=now,
+        should_stop=cycle.should_stop,
+    )
     store.assign_threads(account, threads)
     # Claims not settled yet (a cycle died between claim and settle) stay owed here, so the
     # act step settles them by a search; everywhere else a claim counts as written.
     settled = replace(snapshot, drafts=[d for d in snapshot.drafts if d.settled])
     assessed = assess(settled, ctx.assessment, now, threads)
+    _log_assessed(account, assessed)
     store.save_episodes(account, episode_rows(account, assessed))
     result.states = Counter(a.status.state.value for a in assessed)
     if cycle.templates is not None:
         for duty in (duty for a in assessed for duty in a.duties):
-            _check_stop(cycle.should_stop)
+            check_stop(cycle.should_stop)
             _act(cycle, duty, cycle.templates, result)
         _prune(cycle, snapshot, assessed)
     if cache is not None:
         # Drafts just written change nothing until the next crossing either.
         cache.remember(account, next_change_at(assessed), last_mark)
+
+
+def _log_assessed(account: str, assessed: Sequence[ThreadAssessment]) -> None:
+    """Every decision at debug level (subjects and addresses are allowed there only)."""
+    if not logging.getLogger(__name__).isEnabledFor(logging.DEBUG):
+        return
+    for a in assessed:
+        log.debug(
+            "thread assessed",
+            account=account,
+            thread=a.thread.id,
+            subject=a.thread.subject,
+            counterpart=a.status.counterpart,
+            state=a.status.state.value,
+            reason=a.status.reason.code.value,
+            clock_started_at=_iso(a.status.clock_started_at),
+            due_at=_iso(a.status.due_at),
+            backlog=a.backlog,
+            incident=a.incident.state.value if a.incident is not None else None,
+            owed=[d.purpose.value for d in a.duties],
+            next_change_at=_iso(a.next_change_at),
+        )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _act(
@@ -299,6 +343,7 @@ def _outgoing(cycle: _Cycle, duty: DraftDuty, templates: TemplateRenderer) -> Ou
         owner_name=owner.name,
         owner_address=owner.addresses[0],
         signature=owner.signature or owner.name,
+        default_language=owner.language,
         templates=templates,
         tz=cycle.ctx.calendar.tz,
         now=cycle.now,
@@ -323,99 +368,6 @@ def _prune(cycle: _Cycle, snapshot: AccountSnapshot, assessed: Sequence[ThreadAs
         episodes_before=horizon - STATISTICS_KEPT,
         keep_threads=keep,
     )
-
-
-def _read_deciding_texts(
-    cycle: _Cycle, threads: list[Thread], marks: Sequence[Mark]
-) -> list[Thread]:
-    """Read the texts that decide states and incidents, in two rounds: the counterpart's
-    scores first, then my reports in the threads those scores (or marks) made incidents."""
-    ctx, now = cycle.ctx, cycle.now
-    marked = {m.thread_id for m in marks if m.action is MarkAction.INCIDENT}
-    rounds: list[tuple[Callable[[list[Thread]], list[TrackedMessage]], bool]] = [
-        (lambda ts: deciding_messages(ts, ctx.identity, now), False),
-        (
-            lambda ts: report_messages(
-                ts, ctx.identity, now, threshold=ctx.rules.incident.threshold, marked=marked
-            ),
-            True,
-        ),
-    ]
-    for wanted_in, reports in rounds:
-        wanted = wanted_in(threads)
-        # In chunks, each one stored: a first scan stopped half-way does not read again.
-        for start in range(0, len(wanted), TEXT_CHUNK):
-            _check_stop(cycle.should_stop)
-            chunk = wanted[start : start + TEXT_CHUNK]
-            facts = read_facts(ctx, cycle.backend, chunk, reports=reports)
-            cycle.store.apply_text_facts(cycle.backend.account, facts)
-            threads = with_facts(threads, facts)
-    return threads
-
-
-def sync_account(
-    ctx: Context,
-    store: StateStore,
-    backend: MailBackend,
-    *,
-    now: datetime,
-    progress: Progress | None = None,
-    should_stop: StopRequested | None = None,
-) -> tuple[int, bool]:
-    """Read what is new in every folder into the store: (new messages, anything changed)."""
-    account = backend.account
-    total_new = 0
-    changed = False
-    for folder in backend.folders():
-        _check_stop(should_stop)
-        marker = store.folder_marker(account, folder.name)
-        changes = backend.changes(
-            folder,
-            marker,
-            since=now - ctx.lookback,
-            known_uids=partial(store.known_uids, account, folder.name),
-        )
-        encoded = changes.marker.encode()
-        if changes.unchanged:
-            if marker != encoded:
-                store.apply_folder_sync(account, folder.name, marker=encoded, added=(), at=now)
-            continue
-        changed = True
-        # Before the marker moves (with the last batch below): a crash in between reads
-        # the same flag changes again, and applying them twice changes nothing.
-        store.update_keywords(account, folder.name, changes.keyword_updates)
-        uids = list(changes.new_uids)
-        fetched = backend.fetch_headers(folder, uids)
-        first = True
-        done = 0
-        while True:
-            batch = ingest_batch(ctx, backend, folder, list(islice(fetched, BATCH)), now=now)
-            done += len(batch)
-            last = done >= len(uids) or not batch
-            store.apply_folder_sync(
-                account,
-                folder.name,
-                marker=encoded if last else None,
-                added=batch,
-                removed=changes.vanished_uids if first else (),
-                replace_all=changes.reset and first,
-                at=now,
-            )
-            first = False
-            total_new += len(batch)
-            if progress is not None:
-                progress(f"{account}/{folder.name}", done, len(uids))
-            if last:
-                break
-            # The folder's marker moves only with its last batch: the next cycle reads
-            # only the messages not stored yet.
-            _check_stop(should_stop)
-    return total_new, changed
-
-
-def _check_stop(should_stop: StopRequested | None) -> None:
-    if should_stop is not None and should_stop():
-        raise CycleInterrupted
 
 
 def episode_rows(account: str, assessed: Iterable[ThreadAssessment]) -> Iterator[EpisodeRow]:

@@ -8,13 +8,15 @@ changed something.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 
 from inboxguard.domain.incident_protocol import Incident, Stage
 from inboxguard.domain.marks import Mark, MarkAction
+from inboxguard.domain.reply_clock import ThreadState
 from inboxguard.errors import InboxGuardError, UnknownThreadError
-from inboxguard.service.assessing import find_thread
+from inboxguard.service.assessing import assess_all, find_thread
 from inboxguard.service.context import Context
 from inboxguard.store import StateStore
 
@@ -52,6 +54,7 @@ def apply_mark(
             if stage is None
             else f"{action} takes no STAGE"
         )
+    thread_id = resolve_thread_id(store, thread_id)
     account = store.thread_account(thread_id)
     if account is None:
         raise UnknownThreadError(thread_id)
@@ -65,6 +68,78 @@ def apply_mark(
     store.add_mark(Mark(account=account, thread_id=thread_id, action=action, stage=stage, at=now))
     label = f"{action} {stage}" if stage else action.value
     return MarkOutcome(written=True, message=f"{thread_id}: marked {label}")
+
+
+class AmbiguousThreadError(InboxGuardError):
+    """A short id that more than one thread starts with; nothing was written."""
+
+    exit_code = 2
+
+    def __init__(self, prefix: str, candidates: Sequence[str]) -> None:
+        shown = ", ".join(candidates[:8]) + (" …" if len(candidates) > 8 else "")
+        super().__init__(
+            f"thread id {prefix!r} is ambiguous: {len(candidates)} threads start with it "
+            f"({shown}); give more characters"
+        )
+
+
+MIN_PREFIX = 4  # shorter than this matches too much to be meant
+
+
+def resolve_thread_id(store: StateStore, given: str) -> str:
+    """The full thread id for ``given``: itself, or the one stored id it is a prefix of
+    (`status` shows short ids, like git's abbreviated hashes)."""
+    if store.thread_account(given) is not None or len(given) < MIN_PREFIX:
+        return given
+    candidates = store.thread_ids(given)
+    if len(candidates) > 1:
+        raise AmbiguousThreadError(given, candidates)
+    return candidates[0] if candidates else given
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOutcome:
+    marked: tuple[str, ...]
+    message: str
+
+
+def mark_overdue_no_reply(
+    ctx: Context,
+    store: StateStore,
+    *,
+    now: datetime,
+    before: date | None = None,
+    backlog_only: bool = False,
+) -> BulkOutcome:
+    """`mark --backlog no-reply` / `mark --overdue-before DATE no-reply`: every overdue
+    thread in the backlog, or due before the start of ``before`` in the owner's zone."""
+    limit = (
+        datetime.combine(before, time(0), tzinfo=ctx.calendar.tz) if before is not None else None
+    )
+    chosen = [
+        a
+        for a in assess_all(ctx, store, now)
+        if a.status.state is ThreadState.OVERDUE
+        and a.open_incident is None
+        and (not backlog_only or a.backlog)
+        and (limit is None or (a.status.due_at is not None and a.status.due_at < limit))
+    ]
+    for assessment in chosen:
+        store.add_mark(
+            Mark(
+                account=assessment.thread.account,
+                thread_id=assessment.thread.id,
+                action=MarkAction.NO_REPLY,
+                stage=None,
+                at=now,
+            )
+        )
+    which = "in the backlog" if backlog_only else f"overdue before {before}"
+    return BulkOutcome(
+        tuple(a.thread.id for a in chosen),
+        f"marked {len(chosen)} thread(s) {which} no-reply"
+        + ("" if chosen else " (none matched; nothing written)"),
+    )
 
 
 def _incident_refusal(

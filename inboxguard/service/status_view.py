@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from inboxguard.domain.assessment import ThreadAssessment
 from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.display import shown
 from inboxguard.domain.durations import format_duration
 from inboxguard.domain.incident_protocol import Incident
 from inboxguard.domain.reply_clock import ThreadState
@@ -55,6 +57,8 @@ def thread_json(view: ThreadAssessment, calendar: BusinessCalendar) -> dict[str,
         ],
         "incident": incident_json(view.incident, calendar),
         "messages": view.live_messages,
+        # Overdue past the holding reply's late limit: still "overdue", listed apart.
+        "backlog": view.backlog,
     }
 
 
@@ -111,8 +115,84 @@ def _until(target: datetime | None, now: datetime) -> str:
     return format_duration(rounded)
 
 
+# Below this many columns the table drops the due time, the incident and drafts columns
+# and folds them into the thread's cell: state, time left, who, subject, id (80 columns:
+# tmux, a laptop terminal).
+WIDE = 120
+_SHORT_STATE = {
+    ThreadState.OVERDUE: "overdue",
+    ThreadState.PROMISE_OVERDUE: "promise late",
+    ThreadState.AT_RISK: "at risk",
+    ThreadState.WAITING: "waiting",
+    ThreadState.PROMISED: "promised",
+    ThreadState.NO_REPLY_NEEDED: "no reply",
+    ThreadState.ANSWERED: "answered",
+}
+MIN_ID_LENGTH = 7
+
+
+def short_ids(ids: Iterable[str], minimum: int = MIN_ID_LENGTH) -> dict[str, str]:
+    """Each id's shortest prefix, at least ``minimum`` long, that no other id shares (one
+    length for all, like git's abbreviated hashes, so a column of them lines up)."""
+    unique = sorted(set(ids))
+    length = minimum
+    longest = max((len(i) for i in unique), default=minimum)
+    while length < longest and len({i[:length] for i in unique}) < len(unique):
+        length += 1
+    return {i: i[:length] for i in unique}
+
+
 def status_table(
-    views: Sequence[ThreadAssessment], *, now: datetime, calendar: BusinessCalendar, language: str
+    views: Sequence[ThreadAssessment],
+    *,
+    now: datetime,
+    calendar: BusinessCalendar,
+    language: str,
+    width: int = WIDE,
+    ids: Mapping[str, str] | None = None,
+) -> Table:
+    """The threads as a table for a terminal ``width`` columns wide. ``ids``: the short id
+    shown for each thread id (default: the full id)."""
+    shown_id = ids or {}
+    title = f"InboxGuard — {format_due(calendar.local(now), language)}"
+    if width >= WIDE:
+        return _wide_table(views, now=now, calendar=calendar, language=language, ids=shown_id)
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        expand=True,
+    )
+    table.add_column("state", no_wrap=True, min_width=8)
+    table.add_column("left", no_wrap=True, justify="right", min_width=6)
+    table.add_column("who", ratio=2, overflow="fold")
+    table.add_column("subject", ratio=3, overflow="fold")
+    table.add_column("id", style="dim", no_wrap=True)
+    for view in views:
+        status = view.status
+        subject = Text(shown(view.thread.subject))
+        notes = _notes(view, now)
+        if notes.plain:
+            subject.append("\n")
+            subject.append_text(notes)
+        table.add_row(
+            Text(_SHORT_STATE[status.state], style=_STATE_STYLE[status.state]),
+            time_left(view, now),
+            Text(_who(view)),
+            subject,
+            shown_id.get(view.thread.id, view.thread.id),
+        )
+    return table
+
+
+def _wide_table(
+    views: Sequence[ThreadAssessment],
+    *,
+    now: datetime,
+    calendar: BusinessCalendar,
+    language: str,
+    ids: Mapping[str, str],
 ) -> Table:
     table = Table(
         title=f"InboxGuard — {format_due(calendar.local(now), language)}", title_justify="left"
@@ -120,26 +200,85 @@ def status_table(
     table.add_column("state", no_wrap=True)
     table.add_column("due", no_wrap=True)
     table.add_column("left", no_wrap=True, justify="right")
-    table.add_column("client / counterpart")
-    table.add_column("subject", overflow="fold")
+    table.add_column("client / counterpart", overflow="fold")
+    table.add_column("subject", overflow="fold", ratio=1)
     table.add_column("incident: next report", no_wrap=True)
     table.add_column("drafts", justify="right")
     table.add_column("id", style="dim", no_wrap=True)
     for view in views:
         status = view.status
         due = status.due_at or (status.promise.due_at if status.promise else None)
-        who = view.client.name if view.client else (status.counterpart or "")
         table.add_row(
             Text(status.state.value, style=_STATE_STYLE[status.state]),
             format_due(calendar.local(due), language) if due else "",
             time_left(view, now),
-            Text(who),
-            Text(view.thread.subject),
+            Text(_who(view)),
+            Text(shown(view.thread.subject)),
             incident_cell(view, now),
             str(len(view.drafts)) if view.drafts else "",
-            view.thread.id,
+            ids.get(view.thread.id, view.thread.id),
         )
     return table
+
+
+def _who(view: ThreadAssessment) -> str:
+    """The client's name from the rules, else the name the counterpart writes under, else
+    their address: a name fits a narrow column where an address breaks in two. Strangers'
+    text is neutralised and cut to fit (SPEC §9); `--json` keeps it raw for machines."""
+    if view.client is not None:
+        return shown(view.client.name)
+    address = view.status.counterpart or ""
+    for message in reversed(view.thread.messages):
+        if message.sender.address == address and message.sender.name:
+            return shown(message.sender.name)
+    return shown(address)
+
+
+def _notes(view: ThreadAssessment, now: datetime) -> Text:
+    """What the wide table has columns for: the next incident report and the drafts."""
+    notes = Text()
+    incident = incident_cell(view, now)
+    if incident.plain:
+        notes.append("report: ", style="dim")
+        notes.append_text(incident)
+    if view.drafts:
+        if notes.plain:
+            notes.append("  ")
+        notes.append(f"drafts: {len(view.drafts)}", style="dim")
+    return notes
+
+
+def first_run_lines(
+    account: str, read: int, assessed: Sequence[ThreadAssessment], *, listed: int = 10
+) -> list[str]:
+    """What a cycle would do for ``account`` (`run --once --dry-run`, `check`)."""
+    tracked = [a for a in assessed if a.needs_attention]
+    duties = [d for a in assessed for d in a.duties]
+    holding = sum(1 for d in duties if not d.purpose.is_report)
+    backlog = sum(1 for a in assessed if a.backlog)
+    lines = [
+        f"{account}: {read} message(s) read; {len(tracked)} thread(s) need attention; "
+        f"would write {holding} holding draft(s) and {len(duties) - holding} incident "
+        f"report draft(s); {backlog} backlog thread(s) left alone (overdue past the late "
+        "limit: no holding draft)"
+    ]
+    by_thread = {a.thread.id: a for a in assessed}
+    for duty in duties[:listed]:
+        subject = shown(by_thread[duty.thread_id].thread.subject)
+        lines.append(f"  would write {duty.purpose.value}: {duty.thread_id} {subject}")
+    if len(duties) > listed:
+        lines.append(f"  … and {len(duties) - listed} more")
+    return lines
+
+
+def backlog_line(backlog: Sequence[ThreadAssessment], *, late_limit: timedelta) -> str:
+    """The one line that stands for the backlog in the default view."""
+    return (
+        f"+ {len(backlog)} older unanswered thread(s), overdue by more than "
+        f"{format_duration(late_limit)}: no holding reply is written for them. "
+        "`inboxguard status --all` lists them; "
+        "`inboxguard mark --backlog no-reply` clears them."
+    )
 
 
 def incident_cell(view: ThreadAssessment, now: datetime) -> Text:

@@ -180,6 +180,16 @@ def thread_account(c: Connection, thread_id: str) -> str | None:
     ).scalar_one_or_none()
 
 
+def thread_ids(c: Connection, prefix: str = "") -> list[str]:
+    """Every stored thread id (that starts with ``prefix``), sorted."""
+    t = schema.messages
+    query = select(t.c.thread_id).where(t.c.thread_id.is_not(None)).distinct()
+    if prefix:
+        # autoescape: a typed prefix is matched as text, never as a LIKE pattern.
+        query = query.where(t.c.thread_id.startswith(prefix, autoescape=True))
+    return sorted(str(row[0]) for row in c.execute(query))
+
+
 def prune(c: Connection, account: str, *, before: datetime, keep_threads: Collection[str]) -> int:
     """Forget messages older than ``before``, except every message of a thread that is in
     ``keep_threads`` or holds a ledger row or a mark: without its messages such a thread

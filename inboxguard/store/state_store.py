@@ -259,6 +259,11 @@ class StateStore:
         with self._reading() as c:
             return message_rows.thread_account(c, thread_id)
 
+    def thread_ids(self, prefix: str = "") -> list[str]:
+        """Every stored thread id starting with ``prefix`` (all of them without one)."""
+        with self._reading() as c:
+            return message_rows.thread_ids(c, prefix)
+
     def snapshot(self, account: str, since: datetime) -> AccountSnapshot:
         """What assessing ``account`` needs, read as of one moment."""
         with self._reading(snapshot=True) as c:

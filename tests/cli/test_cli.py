@@ -69,7 +69,7 @@ def build_every_state(mail: Maildir) -> None:
 
 THREAD_KEYS = {
     "id", "account", "subject", "counterpart", "client", "state", "clock_started_at",
-    "due_at", "answered_at", "promised_date", "drafts", "incident", "messages",
+    "due_at", "answered_at", "promised_date", "drafts", "incident", "messages", "backlog",
 }  # fmt: skip
 
 
@@ -244,8 +244,13 @@ def test_init_writes_a_valid_starter_and_refuses_to_overwrite(tmp_path: Path) ->
     second = CliRunner().invoke(main, ["--config", str(path), "init"])
     assert second.exit_code == 2 and "already exists" in second.stderr
     (tmp_path / "Mail" / "INBOX" / "cur").mkdir(parents=True)
-    text = path.read_text(encoding="utf-8").replace("~/Mail/work", str(tmp_path / "Mail"))
-    path.write_text(text, encoding="utf-8")
+    # It starts from an IMAP account; its Maildir example, uncommented in its place, checks.
+    text = path.read_text(encoding="utf-8")
+    imap = text[text.index('[[accounts]]\nname = "work"') : text.index("# A local Maildir")]
+    maildir = text[text.index('# [[accounts]]\n# name = "local"') : text.index("[digest]")]
+    uncommented = "".join(line.removeprefix("# ") for line in maildir.splitlines(keepends=True))
+    text = text.replace(imap, "").replace(maildir, uncommented)
+    path.write_text(text.replace("~/Mail/work", str(tmp_path / "Mail")), encoding="utf-8")
     (tmp_path / "Mail" / "INBOX" / "new").mkdir()
     for folder in ("Sent",):
         for sub in ("cur", "new", "tmp"):

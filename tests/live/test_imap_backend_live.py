@@ -1,5 +1,6 @@
 """The IMAP backend's contract against a real Dovecot, on the wire: its marker round-trips,
-a marker it cannot read rescans, `describe` reads only, and no APPEND (of a draft or of the
+a marker it cannot read rescans, `describe` reads only (and refuses a Drafts folder the
+server lacks), and no APPEND (of a draft or of the
 digest) is ever sent while a folder is selected read-only."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from inboxguard.backends.imap import ImapBackend, ImapMarker
 from inboxguard.config import Config, ImapAccount, parse_config
 from inboxguard.delivery import imap_append
 from inboxguard.domain.tracked import FolderRole
+from inboxguard.errors import BackendError
 from tests.delivery.digests import digest_message
 from tests.live.conftest import ENV_PASSWORD, Mailbox
 from tests.mailboxes import CLIENT, OWNER, build_message, config_dict
@@ -163,6 +165,7 @@ def test_describe_lists_each_folder_once_without_a_prefix_and_fetches_nothing(
     mailbox: Mailbox, tmp_path: Path, now: datetime
 ) -> None:
     mailbox.client_mail("INBOX", now - timedelta(hours=3))
+    mailbox.imap.create_folder("Brouillons")
     wire = Wire()
     with backend(mailbox, tmp_path, wire, drafts_folder="Brouillons") as imap:
         lines = imap.describe(now=now, lookback=timedelta(days=30))
@@ -172,8 +175,25 @@ def test_describe_lists_each_folder_once_without_a_prefix_and_fetches_nothing(
     assert lines[2:] == [
         "  incoming  INBOX: 1 message(s) in the last 30 days",
         "  sent      Sent: 0 message(s) in the last 30 days",
-        "  drafts    Brouillons: missing (create it in your mail client or set drafts_folder)",
+        "  drafts    Brouillons: 0 message(s) in the last 30 days",
     ]
+    assert set(wire.commands) <= READ_ONLY | {"UNSELECT"}, wire.commands
+
+
+def test_describe_of_a_drafts_folder_the_server_lacks_is_an_error_saying_what_to_do(
+    mailbox: Mailbox, tmp_path: Path, now: datetime
+) -> None:
+    # Unlike a maildir's, it is never created: every draft would fail until the owner acts.
+    wire = Wire()
+    with (
+        pytest.raises(BackendError) as caught,
+        backend(mailbox, tmp_path, wire, drafts_folder="Brouillons") as imap,
+    ):
+        imap.describe(now=now, lookback=timedelta(days=30))
+    assert str(caught.value) == (
+        f"account 'work': Drafts folder 'Brouillons' does not exist on {mailbox.server.host}: "
+        "create it in your mail client, or set drafts_folder to an existing one"
+    )
     assert set(wire.commands) <= READ_ONLY | {"UNSELECT"}, wire.commands
 
 

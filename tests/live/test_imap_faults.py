@@ -1,5 +1,6 @@
 """Faults against a real Dovecot: connections cut mid-FETCH and mid-APPEND, a server restart,
-throttling answers and a refused login (each retried only after its backoff).
+throttling answers and a refused login (each retried only after its backoff), and a
+connection cut during LOGIN, which is a lost connection and not a refused login.
 
 Each fault ends the account's cycle with an error recorded and nothing half-written; the next
 clean cycle then gives exactly the drafts an undisturbed run gives (SPEC §1 guarantees 3, 4).
@@ -25,6 +26,7 @@ from imapclient import IMAPClient
 from inboxguard.backends.imap import ImapBackend
 from inboxguard.config import Config
 from inboxguard.domain.drafts import DraftStatus
+from inboxguard.errors import BackendError, LoginFailedError
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.store import StateStore
@@ -342,3 +344,55 @@ def test_a_refused_login_is_recorded_and_not_tried_again_for_15_then_30_minutes(
     assert run_once(config, store, now + timedelta(minutes=30)).skipped
     assert run_once(config, store, now + timedelta(minutes=45)).ok
     assert proxy.connections == 3
+
+
+def test_a_connection_cut_right_after_login_is_sent_is_a_lost_connection_retried_in_2_minutes(
+    mailbox: Mailbox, proxy: CuttingProxy, tmp_path: Path, store: StateStore, now: datetime
+) -> None:
+    # imapclient words every failure inside login() as LoginError; this one is the network's.
+    config = imap_config(mailbox, tmp_path, port=proxy.port)
+    cut = proxy.arm(Cut(b" LOGIN ", watch=TO_SERVER, cut=TO_SERVER, after=0))
+    failed = run_once(config, store, now)
+    assert cut.fired.is_set()
+    assert not failed.ok
+    assert "login: connection to" in (failed.error or "") and "lost" in (failed.error or "")
+    assert "login failed" not in (failed.error or "")
+    assert PASSWORD not in (failed.error or "")
+    assert failed.retry_at == now + timedelta(minutes=2)  # not the 15 of a refused login
+    assert run_once(config, store, now + timedelta(minutes=2)).ok
+
+
+def test_a_connection_cut_during_login_is_not_a_login_failed_error(
+    mailbox: Mailbox, proxy: CuttingProxy, tmp_path: Path
+) -> None:
+    config = imap_config(mailbox, tmp_path, port=proxy.port)
+    proxy.arm(Cut(b" LOGIN ", watch=TO_SERVER, cut=TO_SERVER, after=0))
+    with pytest.raises(BackendError) as caught, ImapBackend(account_of(config)):
+        pass
+    assert not isinstance(caught.value, LoginFailedError)
+
+
+def test_a_bad_answer_to_login_is_a_refused_login_like_a_wrong_password(
+    mailbox: Mailbox, proxy: CuttingProxy, tmp_path: Path, store: StateStore, now: datetime
+) -> None:
+    config = imap_config(mailbox, tmp_path, port=proxy.port)
+    proxy.rewrite(Rewrite(LOGIN_OK, rb"\1 BAD Error in IMAP command LOGIN: Invalid arguments."))
+    failed = run_once(config, store, now)
+    assert not failed.ok and "login failed" in (failed.error or "")
+    assert failed.retry_at == now + timedelta(minutes=15)
+
+
+def test_a_wrong_password_is_still_a_refused_login_backed_off_15_minutes(
+    mailbox: Mailbox,
+    tmp_path: Path,
+    store: StateStore,
+    now: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(ENV_PASSWORD, "Wr0ng-but-secret-7731")
+    config = imap_config(mailbox, tmp_path)
+    with pytest.raises(LoginFailedError), ImapBackend(account_of(config)):
+        pass
+    failed = run_once(config, store, now)
+    assert not failed.ok and "login failed" in (failed.error or "")
+    assert failed.retry_at == now + timedelta(minutes=15)

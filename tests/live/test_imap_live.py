@@ -320,6 +320,24 @@ def test_check_describes_capabilities_folders_and_window_counts(
     assert PASSWORD not in result.output
 
 
+def test_check_fails_in_one_line_on_a_drafts_folder_the_server_lacks_without_imapclient_noise(
+    mailbox: Mailbox, tmp_path: Path
+) -> None:
+    data = config_dict(tmp_path / "unused", tmp_path)
+    data["accounts"] = [imap_settings(mailbox, drafts_folder="Entwürfe")]
+    config = write_config(tmp_path / "config.toml", data)
+    env = {"INBOXGUARD_CONFIG": str(config), ENV_PASSWORD: PASSWORD}
+    result = CliRunner().invoke(main, ["check"], env=env, catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    # Only the problem line: imapclient's "error occurred while decoding" warning is not shown.
+    assert result.stderr.splitlines() == [
+        f"[work] problem: account 'work': Drafts folder 'Entwürfe' does not exist on "
+        f"{mailbox.server.host}: create it in your mail client, or set drafts_folder to an "
+        "existing one"
+    ]
+    assert not mailbox.imap.folder_exists("Entwürfe")  # check created nothing
+
+
 def test_expunged_mail_is_reported_vanished_without_fetching(
     mailbox: Mailbox, tmp_path: Path, now: datetime
 ) -> None:

@@ -16,17 +16,19 @@ from urllib.parse import quote
 
 import pytest
 import structlog
+from click.testing import CliRunner
 from structlog.testing import capture_logs
 
 from inboxguard.auth.token_store import ConsentNeededError, token_path
 from inboxguard.backends.imap import ImapBackend
+from inboxguard.cli import main
 from inboxguard.config import Config, ImapAccount, parse_config
-from inboxguard.errors import LoginFailedError
+from inboxguard.errors import BackendError, LoginFailedError
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
 from inboxguard.store import StateStore
 from tests.live.conftest import Dovecot, Mailbox
-from tests.mailboxes import config_dict
+from tests.mailboxes import config_dict, write_config
 from tests.oauth_server import CLIENT_ID, CLIENT_SECRET, FakeGoogle, give_consent
 
 pytestmark = pytest.mark.live
@@ -196,3 +198,32 @@ def test_no_token_reaches_a_log_line_an_error_or_the_state_store(
         assert token.encode() not in database
         for text in texts:
             assert token not in text
+
+
+def test_xoauth2_to_a_server_that_does_not_offer_it_says_so_naming_the_host_exit_1(
+    mailbox: Mailbox,
+    oauth_provider: FakeGoogle,
+    environ: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    # The plain Dovecot takes passwords only: no AUTH=XOAUTH2 among its capabilities.
+    config = oauth_config(mailbox, oauth_provider, tmp_path)
+    case = Case(mailbox, oauth_provider, environ, config, tmp_path)
+    case.consent()
+    where = f"{mailbox.server.host}:{mailbox.server.port}"
+    with pytest.raises(BackendError) as caught, ImapBackend(case.account):
+        pass
+    assert not isinstance(caught.value, LoginFailedError)
+    assert f"{where} does not offer XOAUTH2" in str(caught.value)
+    assert "inboxguard auth" not in str(caught.value)
+    assert token_path("work").exists()  # the consent is not thrown away
+
+    data = config_dict(tmp_path / "unused", tmp_path)
+    data["accounts"] = [config.accounts[0].model_dump(mode="json", exclude_defaults=True)]
+    path = write_config(tmp_path / "config.toml", data)
+    runner = CliRunner()
+    for args in (["check"], ["run", "--once"]):
+        result = runner.invoke(main, ["--config", str(path), *args], catch_exceptions=False)
+        assert result.exit_code == 1, result.output
+        (line,) = [line for line in result.stderr.splitlines() if "XOAUTH2" in line]
+        assert f"{where} does not offer XOAUTH2" in line and "consent" not in line

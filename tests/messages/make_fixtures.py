@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from email.header import Header
 from pathlib import Path
 from typing import Any
 
@@ -1405,6 +1406,174 @@ def _ja_threading_fixtures() -> None:
     )
 
 
+def jis_ms(text: str) -> bytes:
+    """ISO-2022-JP-MS, as ``nkf -j --cp932`` writes it: IBM extensions in JIS X 0212 rows.
+
+    The cells are eucJP-ms's G3 ones (``EUC_MS_IBM``) without the high bits, after
+    ``ESC $ ( D``; everything else as ``jis`` writes it. Lines end in ASCII.
+    """
+    escapes = {"ascii": b"\x1b(B", "kanji": b"\x1b$B", "jis0212": b"\x1b$(D"}
+    lines = []
+    for line in text.split("\n"):
+        out = bytearray()
+        mode = "ascii"
+        for char in line:
+            if char in EUC_MS_IBM:
+                new, data = "jis0212", bytes(b & 0x7F for b in EUC_MS_IBM[char][1:])
+            elif char.isascii():
+                new, data = "ascii", char.encode("ascii")
+            else:
+                new, data = "kanji", sjis_to_jis(char.encode("cp932"))[3:5]
+            if new != mode:
+                out.extend(escapes[new])
+                mode = new
+            out.extend(data)
+        if mode != "ascii":
+            out.extend(escapes["ascii"])
+        lines.append(bytes(out))
+    return b"\r\n".join(lines)
+
+
+def _mailbox_headers(**fields: bytes) -> list[tuple[str, bytes]]:
+    """Headers with the address fields given (``reply_to`` for Reply-To), the rest fixed."""
+    names = {"sender": "From", "to": "To", "cc": "Cc", "reply_to": "Reply-To"}
+    headers = [(names[key], value) for key, value in fields.items()]
+    return [
+        *headers,
+        ("Subject", b"=?UTF-8?B?" + base64.b64encode("お見積りの件".encode()) + b"?="),
+        ("Date", b"Fri, 20 Nov 2026 10:00:00 +0900"),
+        ("Message-ID", b"<fixture@client-a.co.jp>"),
+        ("MIME-Version", b"1.0"),
+        ("Content-Type", b"text/plain; charset=UTF-8"),
+    ]
+
+
+YAMADA_A = {"name": "山田 太郎", "address": "yamada@client-a.co.jp"}
+SUZUKI_A = {"name": "鈴木 一郎", "address": "suzuki@client-a.co.jp"}
+HANAKO = {"name": "佐藤 花子", "address": "hanako@example.jp"}
+
+
+def _first_week_fixtures() -> None:
+    """Issue "A freelancer's first week": whole mailboxes as encoded-words, ISO-2022-JP-MS."""
+    body = "お見積りをお願いします。\r\n".encode()
+    yamada = "山田 太郎 <yamada@client-a.co.jp>"
+    two = "佐藤 花子 <hanako@example.jp>, 鈴木 一郎 <suzuki@client-a.co.jp>"
+    # What Python's compat32 Header writes for a whole mailbox: one UTF-8 encoded-word.
+    fixture(
+        "ja_from_encoded_whole_utf8",
+        message(
+            _mailbox_headers(
+                sender=Header(yamada, "utf-8").encode().encode("ascii"),
+                to=b_word(two.encode(), "UTF-8"),
+            ),
+            body,
+        ),
+        subject="お見積りの件",
+        **{"from": YAMADA_A},
+        to=[HANAKO, SUZUKI_A],
+        text_startswith="お見積りをお願いします。",
+        charset_repairs_contains=[
+            "from: address recovered from an encoded-word",
+            "to: address recovered from an encoded-word",
+        ],
+    )
+    # What PHP's mb_encode_mimeheader(..., "ISO-2022-JP") and Japanese mobile mailers write:
+    # the mailbox in ISO-2022-JP, here folded into words cut mid-character, and a Cc of two.
+    fixture(
+        "ja_from_encoded_whole_iso2022jp",
+        message(
+            _mailbox_headers(
+                sender=b_words(jis(yamada), "ISO-2022-JP", 9),
+                to=b"hanako@example.jp",
+                cc=b_word(jis(two), "ISO-2022-JP"),
+            ),
+            body,
+        ),
+        subject="お見積りの件",
+        **{"from": YAMADA_A},
+        cc=[HANAKO, SUZUKI_A],
+        text_startswith="お見積りをお願いします。",
+        charset_repairs_contains=[
+            "from: address recovered from an encoded-word",
+            "cc: address recovered from an encoded-word",
+        ],
+    )
+    # Shift_JIS with an IBM extension (髙, CP932 only) in the name, From and Reply-To alike.
+    taka = "髙橋 次郎 <takahashi@client-a.co.jp>"
+    fixture(
+        "ja_from_encoded_whole_shift_jis",
+        message(
+            _mailbox_headers(
+                sender=b_word(taka.encode("cp932"), "Shift_JIS"),
+                to=b"hanako@example.jp",
+                reply_to=b_word(taka.encode("cp932"), "Shift_JIS"),
+            ),
+            body,
+        ),
+        subject="お見積りの件",
+        **{"from": {"name": "髙橋 次郎", "address": "takahashi@client-a.co.jp"}},
+        reply_to=[{"name": "髙橋 次郎", "address": "takahashi@client-a.co.jp"}],
+        text_startswith="お見積りをお願いします。",
+        charset_repairs_contains=[
+            "from: address recovered from an encoded-word",
+            "reply-to: address recovered from an encoded-word",
+            "from: Shift_JIS label 'shift_jis' decoded as CP932",
+        ],
+    )
+    # A name that only mentions an address is still a name: nothing is made up from it.
+    fixture(
+        "ja_from_encoded_name_mentions_address",
+        message(
+            _mailbox_headers(
+                sender=b_word("山田 (yamada at client-a.co.jp)".encode(), "UTF-8"),
+                to=b"hanako@example.jp",
+            ),
+            body,
+        ),
+        subject="お見積りの件",
+        **{"from": {"name": "山田 (yamada at client-a.co.jp)", "address": ""}},
+        text_startswith="お見積りをお願いします。",
+    )
+    # ISO-2022-JP-MS: 髙﨑 and ⅰⅱ in JIS X 0212 rows 83-84, in a subject and in a body.
+    fixture(
+        "ja_iso2022jp_ms_jis0212_ibm_subject",
+        message(
+            [
+                *base_headers(b_words(jis_ms("髙﨑様 資料ⅰ・ⅱの件"), "ISO-2022-JP", 8)),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+            ],
+            jis("資料をお送りします。") + CRLF,
+        ),
+        subject="髙﨑様 資料ⅰ・ⅱの件",
+        **{"from": TARO},
+        text_startswith="資料をお送りします。",
+        charset_repairs_contains=[
+            "subject: ISO-2022-JP decoded as ISO-2022-JP-MS (IBM extensions in JIS X 0212 rows)"
+        ],
+    )
+    fixture(
+        "ja_iso2022jp_ms_jis0212_ibm_body",
+        message(
+            [
+                *base_headers(
+                    b_word(jis("ご連絡"), "ISO-2022-JP"),
+                    sender=b_word(jis_ms("髙﨑一郎"), "ISO-2022-JP") + b" <ichiro@client.example>",
+                ),
+                ("Content-Type", b"text/plain; charset=ISO-2022-JP"),
+            ],
+            jis_ms("髙﨑です。\n髙島屋の件で﨑山さんに資料ⅰを送りました。") + CRLF,
+        ),
+        subject="ご連絡",
+        **{"from": {"name": "髙﨑一郎", "address": "ichiro@client.example"}},
+        text="髙﨑です。\n髙島屋の件で﨑山さんに資料ⅰを送りました。",
+        text_startswith="髙﨑です。",
+        charset_repairs_contains=[
+            "from: ISO-2022-JP decoded as ISO-2022-JP-MS (IBM extensions in JIS X 0212 rows)",
+            "body: ISO-2022-JP decoded as ISO-2022-JP-MS (IBM extensions in JIS X 0212 rows)",
+        ],
+    )
+
+
 def build() -> None:
     _charset_fixtures()
     _reply_fixtures()
@@ -1415,6 +1584,7 @@ def build() -> None:
     _ja_body_fixtures()
     _automated_fixtures()
     _ja_threading_fixtures()
+    _first_week_fixtures()
 
 
 def main() -> None:

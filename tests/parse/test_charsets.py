@@ -150,3 +150,48 @@ def test_undecodable_bytes_fall_back_to_latin1_with_a_note() -> None:
     decoded = decode_text(b"\x80\x81\xff\xfe\x80", None, "body")
     assert decoded.text == "\x80\x81\xff\xfe\x80"
     assert "Latin-1" in decoded.repairs[0]
+
+
+# ISO-2022-JP-MS (nkf -j --cp932): IBM extensions in JIS X 0212 rows 83-84, at the cells the
+# eucJP-ms definition gives them (G3 0xF3F3 ⅰ, 0xF3F4 ⅱ, 0xF4BD 﨑, 0xF4FB 髙) less the high bits.
+JIS_MS_IBM = {"ⅰ": b"ss", "ⅱ": b"st", "﨑": b"t=", "髙": b"t{"}
+
+
+def _jis_ms(text: str) -> bytes:
+    return b"\x1b$(D" + b"".join(JIS_MS_IBM[char] for char in text) + b"\x1b(B"
+
+
+def test_iso2022jp_ms_reads_ibm_extensions_in_jis_x_0212_rows() -> None:
+    # JIS X 0213 plane 2, the other reading of these bytes, gives 翏𦀗 for 髙﨑.
+    result = decode_iso2022jp(_jis_ms("髙﨑ⅰⅱ"))
+    assert result.text == "髙﨑ⅰⅱ"
+    assert result.undecodable == 0
+
+
+def test_iso2022jp_ms_mixes_with_jis_x_0208_and_standard_jis_x_0212() -> None:
+    data = b"\x1b$B0lO:\x1b$(Dt{+!\x1b$B$5$s\x1b(B"
+    assert decode_iso2022jp(data).text == "一郎髙áさん"
+
+
+def test_iso2022jp_ms_is_noted_as_such() -> None:
+    decoded = decode_text(_jis_ms("髙﨑"), "ISO-2022-JP", "subject")
+    assert decoded.text == "髙﨑"
+    assert decoded.repairs == [
+        "subject: ISO-2022-JP decoded as ISO-2022-JP-MS (IBM extensions in JIS X 0212 rows)"
+    ]
+
+
+def test_undeclared_iso2022jp_ms_is_detected_and_read() -> None:
+    decoded = decode_text(b"abc " + _jis_ms("髙"), None, "body")
+    assert decoded.text == "abc 髙"
+    assert decoded.repairs[0] == "body: no charset, detected ISO-2022-JP"
+
+
+def test_every_eucjp_ms_ibm_cell_reads_the_same_in_iso2022jp_ms() -> None:
+    """The JIS X 0212 rows of ISO-2022-JP-MS are eucJP-ms's G3 rows 83-84, cell for cell."""
+    for row, cells in ((0xF3, range(0xF3, 0xFF)), (0xF4, range(0xA1, 0xFF))):
+        for cell in cells:
+            euc = decode_text(bytes((0x8F, row, cell)), "EUC-JP", "body").text
+            jis = decode_iso2022jp(b"\x1b$(D" + bytes((row & 0x7F, cell & 0x7F))).text
+            assert jis == euc, (hex(row), hex(cell))
+            assert "\ufffd" not in jis

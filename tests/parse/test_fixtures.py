@@ -79,12 +79,15 @@ def _check_optional(message: Message, expected: dict[str, Any]) -> None:
     if "date" in expected:
         assert expected["date"] is None
         assert message.date is None
-    if "to" in expected:
-        assert list(message.to) == [_address(item) for item in expected["to"]]
+    for key in ("to", "cc", "reply_to"):
+        if key in expected:
+            assert list(getattr(message, key)) == [_address(item) for item in expected[key]]
     if "subject_normalised" in expected:
         assert normalise_for_matching(message.subject) == expected["subject_normalised"]
     if "charset_repairs_nonempty" in expected:
         assert bool(message.charset_repairs) is expected["charset_repairs_nonempty"]
+    for repair in expected.get("charset_repairs_contains", []):
+        assert repair in message.charset_repairs, message.charset_repairs
     _check_automation(message, expected)
 
 

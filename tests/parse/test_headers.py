@@ -108,3 +108,87 @@ def test_date_without_offset_is_utc() -> None:
 )
 def test_unusable_dates_are_none(value: str) -> None:
     assert parse_date(value) is None
+
+
+# --- whole mailboxes inside one encoded-word (compat32 Header, mb_encode_mimeheader) --------
+
+YAMADA = "山田 太郎 <yamada@client-a.co.jp>"
+
+
+def _q(text: str) -> str:
+    encoded = "".join(
+        c if c.isascii() and c.isalnum() else f"={b:02X}" for c in text for b in c.encode()
+    )
+    return f"=?utf-8?q?{encoded}?="
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _b(YAMADA.encode(), "utf-8"),
+        _q(YAMADA),
+        _b(YAMADA.encode("iso2022_jp"), "ISO-2022-JP"),
+        _b(YAMADA.encode("cp932"), "Shift_JIS"),
+        _b(YAMADA.encode("euc_jp"), "EUC-JP"),
+    ],
+    ids=["utf-8-b", "utf-8-q", "iso-2022-jp", "shift_jis", "euc-jp"],
+)
+def test_a_whole_mailbox_in_one_encoded_word_gives_its_address_back(raw: str) -> None:
+    addresses, notes = parse_addresses(raw.encode(), "from")
+    assert addresses == (Address(name="山田 太郎", address="yamada@client-a.co.jp"),)
+    assert "from: address recovered from an encoded-word" in notes.repairs
+
+
+def test_a_mailbox_folded_across_several_encoded_words_is_recovered() -> None:
+    data = YAMADA.encode("iso2022_jp")
+    raw = " ".join(_b(data[i : i + 7], "ISO-2022-JP") for i in range(0, len(data), 7))
+    addresses, _ = parse_addresses(raw.encode(), "from")
+    assert addresses == (Address(name="山田 太郎", address="yamada@client-a.co.jp"),)
+
+
+@pytest.mark.parametrize("where", ["to", "cc", "reply-to"])
+def test_several_mailboxes_in_one_encoded_word_are_each_recovered(where: str) -> None:
+    raw = _b('山田 <A@X.example>, "鈴木, 一郎" <b@y.example>, c@z.example'.encode(), "utf-8")
+    addresses, notes = parse_addresses(f"{raw}, Hanako <h@example.jp>".encode(), where)
+    assert addresses == (
+        Address(name="山田", address="a@x.example"),
+        Address(name="鈴木, 一郎", address="b@y.example"),
+        Address(name="", address="c@z.example"),
+        Address(name="Hanako", address="h@example.jp"),
+    )
+    assert notes.repairs == [f"{where}: address recovered from an encoded-word"]
+
+
+def test_bare_addr_specs_in_an_encoded_word_are_recovered() -> None:
+    raw = _b(b"a@x.example, b@y.example", "utf-8")
+    addresses, _ = parse_addresses(raw.encode(), "to")
+    assert [a.address for a in addresses] == ["a@x.example", "b@y.example"]
+
+
+@pytest.mark.parametrize(
+    "decoded",
+    [
+        "山田 太郎",
+        "Yamada, Taro",
+        "山田 (yamada at client-a.co.jp)",
+        "山田 <yamada at client-a.co.jp>",
+        "山田 <yamada@client-a.co.jp> 様",
+        "山田 <yamada@@client-a.co.jp>",
+        "山田 <yamada@client-a.co.jp.>",
+        "a@x.example, 山田",
+        "山田 <a@x.example>\r\nBcc: <evil@x.example>",
+        "山田 <a@x.example> 鈴木 <b@y.example>",
+    ],
+)
+def test_an_encoded_name_that_does_not_spell_out_mailboxes_stays_a_name(decoded: str) -> None:
+    addresses, notes = parse_addresses(_b(decoded.encode(), "utf-8").encode(), "from")
+    assert len(addresses) == 1
+    assert addresses[0].address == ""
+    assert not notes.repairs
+
+
+def test_an_address_outside_the_encoded_word_is_the_one_used() -> None:
+    raw = f"{_b('山田 <other@x.example>'.encode(), 'utf-8')} <yamada@client-a.co.jp>"
+    addresses, notes = parse_addresses(raw.encode(), "from")
+    assert addresses == (Address(name="山田 <other@x.example>", address="yamada@client-a.co.jp"),)
+    assert not notes.repairs
