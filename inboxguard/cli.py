@@ -40,6 +40,7 @@ from inboxguard.domain.marks import MarkAction
 from inboxguard.errors import ConfigError, InboxGuardError, StoreError
 from inboxguard.explain import display_lines, explain_message, read_for_explain
 from inboxguard.log_setup import configure_logging
+from inboxguard.service.alerting import after_poll, try_channels
 from inboxguard.service.assessing import EvaluationCache, assess_account, assess_all
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
@@ -52,6 +53,7 @@ from inboxguard.service.marking import (
 )
 from inboxguard.service.status_view import (
     backlog_line,
+    channel_lines,
     first_run_lines,
     health_lines,
     short_ids,
@@ -240,6 +242,11 @@ def check(app: App) -> None:
             except InboxGuardError as exc:
                 problems += 1
                 click.echo(f"[{account.name}] problem: {exc}", err=True)
+    if not problems:
+        # What the next run will do (read into a scratch copy: nothing is written).
+        with open_store(ctx.config, read_only=True) as store:
+            for line in _what_a_run_would_do(app, ctx, store):
+                click.echo(f"[next run] {line}")
     try:
         click.echo(
             f"[digest] {ctx.config.digest.time} {ctx.config.owner.timezone}: {probe(ctx.config)}"
@@ -332,6 +339,7 @@ def run(app: App, once: bool, dry_run: bool) -> None:
         with open_store(ctx.config) as store:
             # A person asked now (after fixing a password, say): no backoff applies.
             results = _cycle(app, ctx, store, write_drafts=True, honour_backoff=False)
+            after_poll(ctx, store, current_time(), results)  # account health, held alerts
         _print_results(results, ctx.calendar)
         if any(not r.ok for r in results):
             sys.exit(1)
@@ -485,7 +493,12 @@ def _print_results(results: list[AccountResult], calendar: BusinessCalendar) -> 
 
 @main.command()
 @click.option("--all", "show_all", is_flag=True, help="Every tracked thread, answered ones too.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (SPEC §10).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Machine-readable output (docs/configuration.md: the status --json shape).",
+)
 @click.option(
     "--cached", is_flag=True, help="Do not read the mailboxes first; use the state store."
 )
@@ -516,7 +529,13 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
         if as_json:
             click.echo(
                 json.dumps(
-                    status_json(views, now=now, calendar=ctx.calendar, health=seen.health()),
+                    status_json(
+                        views,
+                        now=now,
+                        calendar=ctx.calendar,
+                        health=seen.health(),
+                        channels=seen.alert_channels(),
+                    ),
                     ensure_ascii=False,
                     indent=2,
                 )
@@ -527,6 +546,9 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
         for line, failing in health_lines(seen.health(), ctx.calendar, language, names):
             style = "bold red" if failing else "dim"
             app.console.print(Text(line, style=style))
+        channels = [c.name for c in ctx.config.alerts]
+        for line in channel_lines(seen.alert_channels(), ctx.calendar, language, channels):
+            app.console.print(Text(line, style="bold red"))
         # The backlog (overdue past the holding reply's late limit) is one line after what
         # can still be saved, unless every thread was asked for.
         backlog = [] if show_all else [v for v in views if v.backlog]
@@ -615,6 +637,28 @@ def mark(app: App, words: tuple[str, ...], backlog: bool, overdue_before: dateti
     click.echo(outcome.message)
 
 
+@main.command()
+@click.option("--test", "test", is_flag=True, help="Send a test alert and say what happened.")
+@click.argument("channel", required=False)
+@pass_app
+@handle_errors
+def alert(app: App, test: bool, channel: str | None) -> None:
+    """Alerts through Apprise (`[[alerts]]`, docs/alerts.md): `--test [CHANNEL]` sends a
+    test message to every channel (or one), one line each; exit 1 if any failed."""
+    if not test:
+        raise click.UsageError("give --test [CHANNEL]")
+    ctx = app.context()
+    failed = False
+    for name, outcome in try_channels(ctx, channel):
+        if outcome.ok:
+            click.echo(f"{name}: sent")
+        else:
+            failed = True
+            click.echo(f"{name}: FAILED: {outcome.reason}")
+    if failed:
+        sys.exit(1)
+
+
 @main.command("auth")
 @click.argument("account_name", metavar="ACCOUNT")
 @pass_app
@@ -647,7 +691,7 @@ def auth_command(app: App, account_name: str) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object (SPEC §10).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (docs/configuration.md).")
 @pass_app
 @handle_errors
 def explain(app: App, file: Path, as_json: bool) -> None:

@@ -31,8 +31,10 @@ from pydantic import (
     model_validator,
 )
 
+from inboxguard.domain.alert_events import AlertKind, Urgency
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.durations import parse_duration
+from inboxguard.domain.quiet_hours import QuietHours
 from inboxguard.errors import ConfigError
 
 ENV_CONFIG = "INBOXGUARD_CONFIG"
@@ -398,6 +400,56 @@ class StateConfig(_Strict):
     url: str | None = None
 
 
+# -- alerts (SPEC §8b, docs/alerts.md) -----------------------------------------------------
+
+ALERT_URL_SOURCES = ("url_command", "url_env", "url_credential")
+
+
+class AlertChannelConfig(_Strict):
+    """One ``[[alerts]]`` channel: an Apprise URL, read like a password since it carries
+    the service's token; the events it receives and from which urgency; its quiet hours
+    (per channel: the phone may sleep while the work chat still hears everything)."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    url_command: str | None = Field(default=None, min_length=1)
+    url_env: str | None = Field(default=None, min_length=1)
+    url_credential: str | None = Field(default=None, min_length=1, pattern=r"^[^/]+$")
+    events: list[AlertKind] = Field(default_factory=lambda: list(AlertKind), min_length=1)
+    min_urgency: Urgency = Urgency.NORMAL
+    quiet: str | None = None  # "22:00-07:00" in the owner's zone; may wrap midnight
+    quiet_high: Literal["send", "hold"] = "send"  # high urgency in quiet hours
+
+    @field_validator("quiet")
+    @classmethod
+    def _quiet_window(cls, value: str | None) -> str | None:
+        if value is not None:
+            QuietHours.parse(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_url_source(self) -> AlertChannelConfig:
+        _exactly_one_source(self, ALERT_URL_SOURCES)
+        return self
+
+    @property
+    def quiet_hours(self) -> QuietHours | None:
+        return QuietHours.parse(self.quiet) if self.quiet is not None else None
+
+    def wants(self, kind: AlertKind, urgency: Urgency) -> bool:
+        return kind in self.events and urgency.at_least(self.min_urgency)
+
+
+def _unique_channel_names(channels: list[AlertChannelConfig]) -> list[AlertChannelConfig]:
+    names = [c.name for c in channels]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"alert channel name {name!r} is used twice")
+    return channels
+
+
+AlertChannels = Annotated[list[AlertChannelConfig], AfterValidator(_unique_channel_names)]
+
+
 class Config(_Strict):
     owner: OwnerConfig
     sla: SlaConfig = Field(default_factory=SlaConfig)
@@ -405,6 +457,7 @@ class Config(_Strict):
     digest: DigestConfig = Field(default_factory=DigestConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     state: StateConfig = Field(default_factory=StateConfig)
+    alerts: AlertChannels = []
     # The owner's copies of rules/*.toml and templates/*.j2; "~" is their home, as everywhere.
     rules_dir: UserPath | None = None
     templates_dir: UserPath | None = None

@@ -19,8 +19,9 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from inboxguard.config import DigestConfig, EwsAccount, ImapAccount
-from inboxguard.errors import BackendError
+from inboxguard.alerts.url_tokens import url_secrets
+from inboxguard.config import AlertChannelConfig, DigestConfig, EwsAccount, ImapAccount
+from inboxguard.errors import AlertChannelError, BackendError
 from inboxguard.log_setup import register_secret
 
 COMMAND_TIMEOUT = 30.0  # seconds; long enough for a password manager asking for its passphrase
@@ -61,6 +62,21 @@ def resolve_smtp_password(digest: DigestConfig, environ: Mapping[str, str] | Non
     if secret is None:
         raise BackendError("digest", "no smtp_password source configured")
     return secret
+
+
+def resolve_alert_url(channel: AlertChannelConfig, environ: Mapping[str, str] | None = None) -> str:
+    """An alert channel's Apprise URL (``url_*``). The URL carries the service's token:
+    it and each part of it that may be a credential are redacted from here on."""
+    sources = (channel.url_command, channel.url_env, channel.url_credential)
+    try:
+        url = _resolve(channel.name, "url", sources, environ)
+    except BackendError as exc:
+        raise AlertChannelError(channel.name, exc.message) from None
+    if url is None:
+        raise AlertChannelError(channel.name, "no url source configured")
+    for part in url_secrets(url):
+        register_secret(part)
+    return url
 
 
 def resolve_client_secret(

@@ -30,7 +30,7 @@ from inboxguard.drafting.dates import format_promise_date
 from inboxguard.service.assessing import assess_account
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
-from inboxguard.service.status_view import status_table
+from inboxguard.service.status_view import short_ids, status_table
 from inboxguard.store import StateStore
 
 OWNER = ("佐藤 花子", "hanako@example.jp")
@@ -197,7 +197,15 @@ def _run(console: Console, base: Path, now: datetime) -> None:
         f"(the newsletter and the out-of-office reply start no clock), "
         f"{holding} holding draft(s) and {reports} incident report draft(s) written.\n"
     )
-    console.print(status_table(views, now=now, calendar=ctx.calendar, language="ja"))
+    table = status_table(
+        views,
+        now=now,
+        calendar=ctx.calendar,
+        language="ja",
+        width=console.width,
+        ids=short_ids(v.thread.id for v in views),
+    )
+    console.print(table)
     drafts = sorted((mail_root / "Drafts" / "cur").iterdir())
     console.print(f"\nDrafts written into [bold]{mail_root / 'Drafts'}[/] (flag D): {len(drafts)}")
     shown: set[str] = set()

@@ -45,6 +45,16 @@ class BackendError(InboxGuardError):
         super().__init__(f"account {account!r}: {message}")
 
 
+class AlertChannelError(InboxGuardError):
+    """An alert channel could not be reached or configured (its URL never in the message):
+    that channel retries later, the others and the cycle go on."""
+
+    def __init__(self, channel: str, message: str) -> None:
+        self.channel = channel
+        self.message = message
+        super().__init__(f"alert channel {channel!r}: {message}")
+
+
 class ThrottledError(BackendError):
     """The server asked us to slow down (``[THROTTLED]``, ``[OVERQUOTA]``, a suggested backoff).
 

@@ -30,7 +30,7 @@ from inboxguard.domain.statistics import (
 )
 from inboxguard.drafting.dates import format_due
 from inboxguard.drafting.wording import reason_text
-from inboxguard.store import AccountHealth
+from inboxguard.store import AccountHealth, ChannelHealth
 
 DUE_SOON = timedelta(hours=24)
 LONG_FAILURE = timedelta(hours=1)
@@ -99,6 +99,7 @@ class DigestContent:
     incidents: list[IncidentLine] = field(default_factory=list)
     no_reply: list[ThreadLine] = field(default_factory=list)
     failing: list[HealthLine] = field(default_factory=list)
+    failing_channels: list[HealthLine] = field(default_factory=list)  # [[alerts]] not reaching
     stats: list[StatsLine] = field(default_factory=list)
     per_client: list[StatsLine] = field(default_factory=list)
     bars: list[BarLine] = field(default_factory=list)
@@ -114,6 +115,7 @@ class DigestContent:
             + len(self.incidents)
             + len(self.failing)
             + len(self.failing_long)
+            + len(self.failing_channels)
         )
 
     @property
@@ -129,6 +131,7 @@ def build_content(
     now: datetime,
     calendar: BusinessCalendar,
     language: str,
+    channels: Sequence[ChannelHealth] = (),
 ) -> DigestContent:
     local_now = calendar.local(now)
     today = local_now.date()
@@ -192,6 +195,11 @@ def build_content(
         if item.failing_since is not None:
             long = now - item.failing_since > LONG_FAILURE
             (failing_long if long else failing).append(words.health(item))
+    failing_channels = [
+        words.failure(c.channel, c.failing_since, c.last_error, c.next_attempt_at)
+        for c in channels
+        if c.failing_since is not None
+    ]
     week = [e for e in episodes if e.started_at >= now - timedelta(days=7)]
     month = [e for e in episodes if e.started_at >= now - timedelta(days=30)]
     stats = [
@@ -212,6 +220,7 @@ def build_content(
         incidents=incidents,
         no_reply=quiet,
         failing=failing,
+        failing_channels=failing_channels,
         stats=stats,
         per_client=clients,
         bars=bars,
@@ -269,15 +278,25 @@ class _Words:
         return {"first_report": "第一報", "root_cause": "原因のご報告"}.get(name, "再発防止策")
 
     def health(self, item: AccountHealth) -> HealthLine:
-        since = item.failing_since or self.now
+        return self.failure(item.account, item.failing_since, item.last_error, item.next_attempt_at)
+
+    def failure(
+        self,
+        name: str,
+        failing_since: datetime | None,
+        error: str | None,
+        next_attempt_at: datetime | None,
+    ) -> HealthLine:
+        """A failing account or alert channel: since when, why, when it is tried again."""
+        since = failing_since or self.now
         return HealthLine(
-            account=item.account,
+            account=name,
             since=self.when(since),
             for_how_long=format_duration(
                 timedelta(minutes=int((self.now - since).total_seconds()) // 60)
             ),
-            error=item.last_error or "",
-            next_attempt=self.when(item.next_attempt_at),
+            error=error or "",
+            next_attempt=self.when(next_attempt_at),
         )
 
     def last_days(self, days: int) -> str:

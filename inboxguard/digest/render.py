@@ -39,6 +39,7 @@ LABELS: dict[str, dict[str, str]] = {
         "opened": "開始",
         "no_reply": "返信不要と判断したスレッド（ご確認ください）",
         "failing": "メールを読めなかったアカウント",
+        "failing_channels": "通知が届いていないチャンネル",
         "failing_since": "失敗の開始",
         "next_attempt": "次の試行",
         "statistics": "応答の統計",
@@ -68,6 +69,7 @@ LABELS: dict[str, dict[str, str]] = {
         "opened": "opened",
         "no_reply": "Classified as needing no reply (please check)",
         "failing": "Accounts that failed to poll",
+        "failing_channels": "Alert channels not reaching you",
         "failing_since": "failing since",
         "next_attempt": "next attempt",
         "statistics": "Response statistics",
@@ -100,6 +102,11 @@ def summary(content: DigestContent) -> str:
         (len(content.drafts_waiting), "送信待ちの下書き", ("draft waiting", "drafts waiting")),
         (len(content.promises), "約束の期限", ("promise due", "promises due")),
         (len(content.incidents), "インシデント", ("incident", "incidents")),
+        (
+            len(content.failing_channels),
+            "通知チャンネル異常",
+            ("alert channel failing", "alert channels failing"),
+        ),
     ]
     parts = [
         f"{ja_word} {n}" if ja else f"{n} {en_words[n != 1]}"

@@ -21,9 +21,10 @@ from inboxguard.delivery import DeliveryReceipt, deliver
 from inboxguard.digest.content import DigestContent, build_content
 from inboxguard.digest.render import build_message, digest_message_id, render
 from inboxguard.errors import InboxGuardError
+from inboxguard.service.alerting import digest_failed
 from inboxguard.service.assessing import assess_all
 from inboxguard.service.context import Context
-from inboxguard.store import DigestRecord, StateStore
+from inboxguard.store import ChannelHealth, DigestRecord, StateStore
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +73,7 @@ def compose(ctx: Context, store: StateStore, now: datetime) -> Digest:
         now=now,
         calendar=ctx.calendar,
         language=ctx.config.owner.language,
+        channels=_configured_channels(ctx, store),
     )
     html, text = render(content, ctx.config.templates_dir)
     owner = ctx.config.owner
@@ -86,6 +88,11 @@ def compose(ctx: Context, store: StateStore, now: datetime) -> Digest:
         tz=ctx.calendar.tz,
     )
     return Digest(content, html, text, message)
+
+
+def _configured_channels(ctx: Context, store: StateStore) -> list[ChannelHealth]:
+    names = {channel.name for channel in ctx.config.alerts}
+    return [c for c in store.alert_channels() if c.channel in names] if names else []
 
 
 def scheduled_at(ctx: Context, day: date) -> datetime:
@@ -135,7 +142,7 @@ def send_digest(
         else:  # a broken owner template must not stop the service
             log.exception("digest failed", day=day.isoformat())
             error, retryable = f"unexpected {type(exc).__name__}", True
-        return _failed(
+        outcome = _failed(
             store,
             day=day,
             to=to,
@@ -145,6 +152,8 @@ def send_digest(
             previous=record,
             retryable=retryable,
         )
+        digest_failed(ctx, store, day=day, now=now, error=error)  # once a day, to [[alerts]]
+        return outcome
     record = store.record_digest(day, to, message_id, at=now, delivered_to=receipt.where)
     log.info("digest sent", day=day.isoformat(), kind=receipt.kind, where=receipt.where)
     return DigestOutcome(DigestStatus.SENT, day, record)

@@ -33,6 +33,7 @@ from inboxguard.drafting.compose import compose_draft
 from inboxguard.drafting.templates import TemplateRenderer, text_renderer
 from inboxguard.errors import AccountBusyError, InboxGuardError
 from inboxguard.parse import parse_message
+from inboxguard.service.alerting import after_assessment
 from inboxguard.service.assessing import EvaluationCache
 from inboxguard.service.backoff import retry_delay
 from inboxguard.service.context import Context
@@ -266,9 +267,25 @@ def _sync_assess_act(cycle: _Cycle, result: AccountResult) -> None:
             check_stop(cycle.should_stop)
             _act(cycle, duty, cycle.templates, result)
         _prune(cycle, snapshot, assessed)
+        # Alerts say "a holding reply is in Drafts" of the drafts this very cycle wrote too.
+        after_assessment(ctx, store, account, _with_drafts(assessed, result), now)
     if cache is not None:
         # Drafts just written change nothing until the next crossing either.
         cache.remember(account, next_change_at(assessed), last_mark)
+
+
+def _with_drafts(
+    assessed: Sequence[ThreadAssessment], result: AccountResult
+) -> list[ThreadAssessment]:
+    new: dict[str, list[DraftRecord]] = {}
+    for record in (*result.drafts_written, *result.drafts_found):
+        new.setdefault(record.thread_id, []).append(record)
+    if not new:
+        return list(assessed)
+    return [
+        replace(a, drafts=(*a.drafts, *new[a.thread.id])) if a.thread.id in new else a
+        for a in assessed
+    ]
 
 
 def _log_assessed(account: str, assessed: Sequence[ThreadAssessment]) -> None:

@@ -36,6 +36,7 @@ from inboxguard.config import Config, load_config
 from inboxguard.digest.sending import DigestStatus, send_digest
 from inboxguard.errors import InboxGuardError
 from inboxguard.service import sd_notify
+from inboxguard.service.alerting import after_poll
 from inboxguard.service.assessing import EvaluationCache
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
@@ -202,16 +203,19 @@ class Daemon:
         except InboxGuardError as exc:
             log.error("account cannot be opened", account=account_name, error=str(exc))
             return
+        now = self.clock()
         (result,) = run_cycle(
             ctx,
             self.store,
             [backend],
-            now=self.clock(),
+            now=now,
             cache=cache,
             should_stop=self.stopping.is_set,
             progress=self._progress,
         ) or [AccountResult(account_name, interrupted=True)]
         self._after_cycle(result)
+        # Account health, alerts held by quiet hours or a channel's backoff (bounded: seconds).
+        after_poll(ctx, self.store, now, [result])
 
     def _progress(self, _what: str, _done: int, _total: int) -> None:
         # A long first scan is alive as long as batches keep coming; before READY=1 it also

@@ -17,7 +17,7 @@ from inboxguard.domain.durations import format_duration
 from inboxguard.domain.incident_protocol import Incident
 from inboxguard.domain.reply_clock import ThreadState
 from inboxguard.drafting.dates import format_due
-from inboxguard.store import AccountHealth
+from inboxguard.store import AccountHealth, ChannelHealth
 
 _STATE_STYLE = {
     ThreadState.OVERDUE: "bold red",
@@ -88,11 +88,13 @@ def status_json(
     now: datetime,
     calendar: BusinessCalendar,
     health: Sequence[AccountHealth] = (),
+    channels: Sequence[ChannelHealth] = (),
 ) -> dict[str, Any]:
     return {
         "now": calendar.local(now).isoformat(timespec="seconds"),
         "threads": [thread_json(v, calendar) for v in views],
         "accounts": [health_json(item, calendar) for item in health],
+        "alert_channels": [channel_json(item, calendar) for item in channels],
     }
 
 
@@ -333,6 +335,42 @@ def health_lines(
 def health_json(item: AccountHealth, calendar: BusinessCalendar) -> dict[str, Any]:
     return {
         "account": item.account,
+        "last_success_at": _iso(item.last_success_at, calendar),
+        "last_failure_at": _iso(item.last_failure_at, calendar),
+        "failing_since": _iso(item.failing_since, calendar),
+        "last_error": item.last_error,
+        "next_attempt_at": _iso(item.next_attempt_at, calendar),
+    }
+
+
+def channel_lines(
+    channels: Sequence[ChannelHealth],
+    calendar: BusinessCalendar,
+    language: str,
+    configured: Sequence[str],
+) -> list[str]:
+    """One line per configured alert channel that is failing (a healthy one says nothing:
+    `alert --test` is how to see it work)."""
+    by_name = {item.channel: item for item in channels}
+
+    def when(moment: datetime | None) -> str:
+        return format_due(calendar.local(moment), language) if moment is not None else "never"
+
+    lines = []
+    for name in configured:
+        item = by_name.get(name)
+        if item is None or item.failing_since is None:
+            continue
+        line = f"alert channel {name}: FAILING since {when(item.failing_since)}: {item.last_error}"
+        if item.next_attempt_at is not None:
+            line += f" (next attempt {when(item.next_attempt_at)})"
+        lines.append(line)
+    return lines
+
+
+def channel_json(item: ChannelHealth, calendar: BusinessCalendar) -> dict[str, Any]:
+    return {
+        "channel": item.channel,
         "last_success_at": _iso(item.last_success_at, calendar),
         "last_failure_at": _iso(item.last_failure_at, calendar),
         "failing_since": _iso(item.failing_since, calendar),

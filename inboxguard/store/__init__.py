@@ -1,18 +1,26 @@
 """The state store: SQLAlchemy Core over SQLite (default) or PostgreSQL. No message bodies.
 
 ``StateStore`` is the one object callers hold; the modules beside it are its aggregates
-(``messages``, ``ledger``, ``marks``, ``episodes``, ``digests``, ``health``), its plumbing
-(``engine``, ``codec``, ``locks``) and its schema (``schema``, ``migrations``).
+(``messages``, ``ledger``, ``marks``, ``episodes``, ``digests``, ``health``, ``alerts``),
+its plumbing (``engine``, ``codec``, ``locks``) and its schema (``schema``, ``migrations``).
 """
 
 from inboxguard.domain.drafts import DraftPurpose, DraftRecord, DraftStatus
 from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.errors import AccountBusyError, StoreError, StoreReadOnlyError, StoreVersionError
-from inboxguard.store.state_store import AccountHealth, DigestRecord, EpisodeRow, StateStore
+from inboxguard.store.state_store import (
+    AccountHealth,
+    ChannelHealth,
+    DigestRecord,
+    EpisodeRow,
+    QueuedAlert,
+    StateStore,
+)
 
 __all__ = [
     "AccountBusyError",
     "AccountHealth",
+    "ChannelHealth",
     "DigestRecord",
     "DraftPurpose",
     "DraftRecord",
@@ -20,6 +28,7 @@ __all__ = [
     "EpisodeRow",
     "Mark",
     "MarkAction",
+    "QueuedAlert",
     "StateStore",
     "StoreError",
     "StoreReadOnlyError",

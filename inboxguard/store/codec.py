@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import date, datetime
 
+from inboxguard.domain.alert_events import AlertFacts
 from inboxguard.domain.message import Address
 
 # The form every empty list takes: checked before parsing, as most header lists are empty.
@@ -60,3 +62,27 @@ def encode_stages(stages: Iterable[str]) -> str:
 
 def decode_stages(raw: str | None) -> frozenset[str]:
     return frozenset(raw.split(",")) if raw else frozenset()
+
+
+def encode_alert_facts(facts: AlertFacts) -> str:
+    """An alert's facts as JSON: instants in ISO 8601 with their offset, days as dates;
+    unset facts left out, so a fact added later reads as unset in older rows."""
+    values: dict[str, object] = {}
+    for name in AlertFacts.__dataclass_fields__:
+        value = getattr(facts, name)
+        if value is None or value is False:
+            continue
+        values[name] = value.isoformat() if isinstance(value, date | datetime) else value
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+def decode_alert_facts(raw: str) -> AlertFacts:
+    values = json.loads(raw)
+    for name in ("due_at", "since"):
+        if name in values:
+            values[name] = datetime.fromisoformat(values[name])
+    for name in ("promise_date", "day"):
+        if name in values:
+            values[name] = date.fromisoformat(values[name])
+    known = {k: v for k, v in values.items() if k in AlertFacts.__dataclass_fields__}
+    return AlertFacts(**known)

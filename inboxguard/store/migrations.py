@@ -262,6 +262,49 @@ def _v6_draft_ledger(connection: Connection) -> None:
     connection.execute(_V6_CLAIM_KEY)
 
 
+# -- v7: the alert outbox and the alert channels' health ----------------------------------
+
+_V7 = MetaData()
+
+_v7_alert_outbox = Table(
+    "alert_outbox",
+    _V7,
+    Column("channel", String(200), primary_key=True),
+    Column("key", String(600), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("account", String(200)),
+    Column("about", String(600)),
+    Column("facts_json", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    Column("dropped_at", DateTime),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_attempt_at", DateTime),
+    Column("next_attempt_at", DateTime),
+    Column("last_error", Text),
+)
+Index("ix_alert_outbox_pending", _v7_alert_outbox.c.channel, _v7_alert_outbox.c.sent_at)
+Index("ix_alert_outbox_account", _v7_alert_outbox.c.account, _v7_alert_outbox.c.sent_at)
+
+Table(
+    "alert_channels",
+    _V7,
+    Column("channel", String(200), primary_key=True),
+    Column("last_success_at", DateTime),
+    Column("last_failure_at", DateTime),
+    Column("failing_since", DateTime),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime),
+)
+
+
+def _v7_alerts(connection: Connection) -> None:
+    """alert_outbox: each alert event once per channel; alert_channels: their backoff."""
+    _V7.create_all(connection, checkfirst=True)
+
+
 STEPS: tuple[Step, ...] = (
     _v1_initial,
     _v2_account_backoff,
@@ -269,6 +312,7 @@ STEPS: tuple[Step, ...] = (
     _v4_incident_facts,
     _v5_digests,
     _v6_draft_ledger,
+    _v7_alerts,
 )
 CURRENT_VERSION = len(STEPS)
 

@@ -1,6 +1,6 @@
-"""The current (v6) tables, for queries (SPEC §12): identifiers, addresses, decoded subjects,
+"""The current (v7) tables, for queries (SPEC §12): identifiers, addresses, decoded subjects,
 times, sync markers, the draft ledger, marks, response episodes, account health, digests,
-and the incident facts read from texts. Never bodies.
+the incident facts read from texts, and the alert outbox. Never bodies.
 
 Migrations never import these: each of their steps carries its own frozen copy of what it
 creates, so changing a table here changes no old step. ``tests/store`` checks that the
@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from inboxguard.domain.alert_events import AlertKind, Urgency
 from inboxguard.domain.drafts import DraftPurpose, DraftStatus
 from inboxguard.domain.marks import MarkAction
 
@@ -217,5 +218,42 @@ digests = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Column("last_attempt_at", UtcDateTime),
+    Column("next_attempt_at", UtcDateTime),
+)
+
+# v7: the alert outbox, one row per (channel, event key): each event reaches each channel
+# once, and waits here through quiet hours, a channel's backoff and a restart. The facts
+# are what the wording needs (who, subject, deadline), never a mail body.
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("channel", String(200), primary_key=True),
+    Column("key", String(600), primary_key=True),
+    Column("kind", StrEnumString(AlertKind, 32), nullable=False),
+    Column("urgency", StrEnumString(Urgency, 16), nullable=False),
+    Column("account", String(200)),
+    Column("about", String(600)),
+    Column("facts_json", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("dropped_at", UtcDateTime),  # no longer true before it could be sent
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_attempt_at", UtcDateTime),
+    Column("next_attempt_at", UtcDateTime),
+    Column("last_error", Text),
+)
+Index("ix_alert_outbox_pending", alert_outbox.c.channel, alert_outbox.c.sent_at)
+Index("ix_alert_outbox_account", alert_outbox.c.account, alert_outbox.c.sent_at)
+
+# v7: each alert channel's delivery health: its failure streak and when to try again.
+alert_channels = Table(
+    "alert_channels",
+    metadata,
+    Column("channel", String(200), primary_key=True),
+    Column("last_success_at", UtcDateTime),
+    Column("last_failure_at", UtcDateTime),
+    Column("failing_since", UtcDateTime),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UtcDateTime),
 )

@@ -1,7 +1,8 @@
 """``StateStore``: the one object callers hold. Each method is one transaction over the
 aggregate modules (``messages``, ``ledger``, ``marks``, ``episodes``, ``digests``,
-``health``), and the only place transactions begin, so that every database error leaves
-it as a one-line ``StoreError`` and a read-only store refuses every write in one place.
+``health``, ``alerts``), and the only place transactions begin, so that every database
+error leaves it as a one-line ``StoreError`` and a read-only store refuses every write in
+one place.
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
+from inboxguard.domain.alert_events import AlertEvent, AlertKind
 from inboxguard.domain.drafts import DraftRecord, DraftStatus
 from inboxguard.domain.marks import Mark
 from inboxguard.domain.snapshot import AccountSnapshot
 from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import TextFacts, TrackedMessage
 from inboxguard.errors import StoreError, StoreReadOnlyError
+from inboxguard.store import alerts as alert_rows
 from inboxguard.store import digests as digest_rows
 from inboxguard.store import episodes as episode_rows
 from inboxguard.store import health as health_rows
 from inboxguard.store import ledger, scratch
 from inboxguard.store import marks as mark_rows
 from inboxguard.store import messages as message_rows
+from inboxguard.store.alerts import ChannelHealth, QueuedAlert
 from inboxguard.store.digests import DigestRecord
 from inboxguard.store.engine import (
     StoreLocation,
@@ -51,10 +55,12 @@ from inboxguard.store.migrations import is_empty, migrate, require_current
 
 __all__ = [
     "AccountHealth",
+    "ChannelHealth",
     "DigestRecord",
     "DraftRecord",
     "EpisodeRow",
     "Mark",
+    "QueuedAlert",
     "StateStore",
 ]
 
@@ -388,6 +394,69 @@ class StateStore:
     def health(self) -> list[AccountHealth]:
         with self._reading() as c:
             return health_rows.health(c)
+
+    # -- the alert outbox -------------------------------------------------------------------
+
+    def enqueue_alerts(self, items: Iterable[tuple[str, AlertEvent]], *, at: datetime) -> int:
+        """Queue each (channel, event) not queued before; how many were new. Nothing to
+        queue costs no write."""
+        items = list(items)
+        if not items:
+            return 0
+        with self._writing() as c:
+            return alert_rows.enqueue(c, items, at=at)
+
+    def drop_resolved_alerts(self, account: str, live: Collection[str], *, at: datetime) -> int:
+        """Unsent alerts of ``account`` about something no longer live are not sent; how
+        many. Read first: a cycle with nothing to drop (nearly every one) writes nothing."""
+        with self._reading() as c:
+            stale = alert_rows.stale(c, account, live)
+        if not stale:
+            return 0
+        with self._writing() as c:
+            return alert_rows.drop(c, stale, at=at)
+
+    def pending_alerts(self, channel: str) -> list[QueuedAlert]:
+        with self._reading() as c:
+            return alert_rows.pending(c, channel)
+
+    def alerts(self, channel: str | None = None) -> list[QueuedAlert]:
+        """Every queued alert (of one channel), sent, dropped or waiting."""
+        with self._reading() as c:
+            return alert_rows.every(c, channel)
+
+    def alerts_of_kinds(
+        self, kinds: Collection[AlertKind], *, since: datetime
+    ) -> list[QueuedAlert]:
+        with self._reading() as c:
+            return alert_rows.of_kinds(c, kinds, since=since)
+
+    def record_alert_delivery(
+        self,
+        channel: str,
+        keys: Sequence[str],
+        *,
+        at: datetime,
+        error: str | None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        """One attempt at sending ``keys`` to ``channel``, and the channel's health."""
+        with self._writing() as c:
+            alert_rows.record_delivery(
+                c, channel, keys, at=at, error=error, next_attempt_at=next_attempt_at
+            )
+
+    def alert_channel(self, channel: str) -> ChannelHealth | None:
+        with self._reading() as c:
+            return alert_rows.channel_health(c, channel)
+
+    def alert_channels(self) -> list[ChannelHealth]:
+        with self._reading() as c:
+            return alert_rows.channels(c)
+
+    def prune_alerts(self, *, before: datetime) -> int:
+        with self._writing() as c:
+            return alert_rows.prune(c, before=before)
 
 
 def _cycle_locks(location: StoreLocation, engine: Engine, read_only: bool) -> CycleLocks:

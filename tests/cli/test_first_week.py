@@ -208,3 +208,15 @@ def test_a_dry_run_says_what_the_first_run_will_do_and_writes_nothing(
     assert result.stdout.count("would write holding:") == 2
     assert mail.drafts() == [] and not (tmp_path / "state.db").exists()
     assert "2 draft(s) written" in invoke(config, "run", "--once").stdout
+
+
+def test_check_says_what_the_next_run_will_do(config: Path, mail: Maildir, tmp_path: Path) -> None:
+    month_of_mail(mail)
+
+    result = invoke(config, "check")
+
+    assert result.exit_code == 0, result.output
+    assert "[next run] work: 15 message(s) read" in result.stdout
+    assert "would write 2 holding draft(s)" in result.stdout
+    assert "12 backlog thread(s) left alone" in result.stdout
+    assert mail.drafts() == [] and not (tmp_path / "state.db").exists()
