@@ -188,6 +188,9 @@ class ImapAccount(_Strict):
     sent_folder: str | None = None
     timeout: float = Field(default=30, gt=0, le=600)
     batch_size: int = Field(default=200, ge=1, le=5000)
+    # Servers without CONDSTORE (Microsoft 365, Outlook.com, Yahoo): the flags of the stored
+    # messages are read again every this many polls, so a keyword set later is seen.
+    keyword_rescan: int = Field(default=5, ge=1, le=1000)
 
     @model_validator(mode="before")
     @classmethod

@@ -11,14 +11,20 @@ Incremental (SPEC §13): a folder's marker is its UIDVALIDITY, UIDNEXT, HIGHESTM
 message count. One STATUS answers "unchanged" without selecting the folder or fetching;
 otherwise a SEARCH lists UIDs from the stored UIDNEXT on, and a changed UIDVALIDITY means
 the folder was recreated: a reset, rescanning the look-back window.
+
+Without CONDSTORE (Microsoft 365, Outlook.com, Yahoo) a keyword set later changes nothing
+STATUS reports: every ``keyword_rescan`` polls the FLAGS of the stored UIDs are fetched
+(batched) instead. The marker then also counts the polls since that scan and keeps a digest
+of the flags it saw, so a scan that finds nothing new reports nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -69,6 +75,9 @@ TEXT_BATCH = 50  # messages per FETCH of text prefixes
 _DISCOVERED: dict[tuple[object, ...], tuple[Folder, ...]] = {}
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 _MARKER_KEYS = frozenset({"uidvalidity", "uidnext", "messages", "highestmodseq"})
+# Without CONDSTORE: polls since the last flags scan and a digest of the flags it saw.
+_RESCAN_KEYS = _MARKER_KEYS | {"polls", "flags"}
+FLAGS_BATCH = 1000  # UIDs per FETCH (FLAGS) of a flags scan
 
 # What the login presents, for an account: the password or an OAuth2 access token.
 SecretSource = Callable[[ImapAccount], str]
@@ -83,23 +92,34 @@ class ImapMarker:
     uidnext: int
     messages: int
     highestmodseq: int | None  # None: the server has no CONDSTORE
+    # Without CONDSTORE only: polls since the last flags scan, and that scan's digest.
+    polls: int = 0
+    flags: str | None = None
 
     def encode(self) -> str:
-        return encode_fields(
-            {
-                "uidvalidity": self.uidvalidity,
-                "uidnext": self.uidnext,
-                "messages": self.messages,
-                "highestmodseq": self.highestmodseq,
-            }
-        )
+        fields: dict[str, object] = {
+            "uidvalidity": self.uidvalidity,
+            "uidnext": self.uidnext,
+            "messages": self.messages,
+            "highestmodseq": self.highestmodseq,
+        }
+        if self.highestmodseq is None and (self.polls or self.flags is not None):
+            fields |= {"polls": self.polls, "flags": self.flags}
+        return encode_fields(fields)
+
+    def same_folder_state(self, other: ImapMarker) -> bool:
+        """Nothing added, expunged or (with CONDSTORE) re-flagged between the two."""
+        return replace(self, polls=0, flags=None) == replace(other, polls=0, flags=None)
 
     @staticmethod
     def decode(text: str) -> ImapMarker | None:
         """The marker ``encode`` wrote; None for anything else (a missing folder's marker,
         another backend's, a damaged one)."""
-        fields = decode_fields(text, _MARKER_KEYS)
+        fields = decode_fields(text, _MARKER_KEYS) or decode_fields(text, _RESCAN_KEYS)
         if fields is None:
+            return None
+        polls, flags = whole_number(fields.get("polls", 0)), fields.get("flags")
+        if polls is None or polls < 0 or not (flags is None or isinstance(flags, str)):
             return None
         validity, uidnext, messages = (
             whole_number(fields[key]) for key in ("uidvalidity", "uidnext", "messages")
@@ -109,7 +129,7 @@ class ImapMarker:
             return None
         if modseq is not None and whole_number(modseq) is None:
             return None
-        return ImapMarker(validity, uidnext, messages, modseq)
+        return ImapMarker(validity, uidnext, messages, modseq, polls, flags)
 
 
 class ImapBackend:
@@ -129,6 +149,8 @@ class ImapBackend:
         self._capabilities: frozenset[str] = frozenset()
         self._folders: tuple[Folder, ...] | None = None
         self._selected: str | None = None
+        # PERMANENTFLAGS of the folders EXAMINEd, as the server listed them.
+        self._permanent_flags: dict[str, tuple[bytes, ...]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -213,8 +235,12 @@ class ImapBackend:
                 was_there = marker is not None and MissingFolder.decode(marker) is None
                 return FolderChanges(marker=MISSING, reset=was_there, missing=True)
             raise BackendError(self.account, f"folder {folder.name!r} not found on the server")
-        if stored == current:
-            return FolderChanges(marker=current)
+        if stored is not None and stored.same_folder_state(current):
+            if current.highestmodseq is not None:
+                return FolderChanges(marker=current)  # CONDSTORE: one STATUS said it all
+            # Nothing STATUS shows changed; keywords set since are seen by a flags scan.
+            moved, keywords = self._flags_due(folder, stored, current, known_uids)
+            return FolderChanges(marker=moved, keyword_updates=keywords)
         # A marker that is not ours to read (damaged, a missing folder's) counts as a
         # recreated folder: the window is read again and the folder's stored rows replaced.
         reset = marker is not None and (stored is None or stored.uidvalidity != current.uidvalidity)
@@ -235,10 +261,38 @@ class ImapBackend:
             if known and known[0] < old_next:
                 present = set(client.search(["UID", f"{known[0]}:{old_next - 1}"]))
                 vanished = [str(u) for u in known if u < old_next and u not in present]
-            keywords = self._keyword_changes(stored, current, old_next)
+            if current.highestmodseq is not None:
+                moved, keywords = current, self._keyword_changes(stored, current, old_next)
+            else:
+                moved, keywords = self._flags_due(folder, stored, current, known_uids)
         return FolderChanges(
-            marker=current, new_uids=_strs(new), vanished_uids=vanished, keyword_updates=keywords
+            marker=moved, new_uids=_strs(new), vanished_uids=vanished, keyword_updates=keywords
         )
+
+    def _flags_due(
+        self,
+        folder: Folder,
+        stored: ImapMarker,
+        current: ImapMarker,
+        known_uids: Callable[[], Set[str]],
+    ) -> tuple[ImapMarker, dict[str, frozenset[str]]]:
+        """Without CONDSTORE: every ``keyword_rescan`` polls, the keywords of the stored
+        messages read back by FETCH (FLAGS), batched; reported only when the scan's digest
+        differs from the last one (the cycle then stores what differs)."""
+        polls = stored.polls + 1
+        if polls < self._config.keyword_rescan:
+            return replace(current, polls=polls, flags=stored.flags), {}
+        uids = sorted(int(u) for u in known_uids() if u.isdigit() and int(u) < stored.uidnext)
+        found: dict[str, frozenset[str]] = {}
+        with self._errors(f"reading flags in {folder.name}"):
+            for start in range(0, len(uids), FLAGS_BATCH):
+                self._examine(folder.name)
+                batch = uids[start : start + FLAGS_BATCH]
+                for uid, data in self._connected().fetch(batch, ["FLAGS"]).items():
+                    found[str(uid)] = _keywords(data.get(b"FLAGS", ()))
+        digest = _flags_digest(found)
+        marker = replace(current, polls=0, flags=digest)
+        return marker, (found if digest != stored.flags else {})
 
     def _keyword_changes(
         self, stored: ImapMarker, current: ImapMarker, old_next: int
@@ -352,7 +406,28 @@ class ImapBackend:
                 )
             count = len(changes.new_uids)
             lines.append(f"{label} {count} message(s) in the last {lookback.days} days")
+            lines.extend(self._keyword_notes(folder))
+        if "CONDSTORE" not in self.capabilities:
+            every = self._config.keyword_rescan
+            lines.append(
+                f"  keywords: no CONDSTORE: a keyword set later ($NoReplyNeeded, $Incident) "
+                f"is seen within {every} poll(s) (flags re-read every keyword_rescan = {every})"
+            )
         return lines
+
+    def _keyword_notes(self, folder: Folder) -> list[str]:
+        """A watched folder where the owner cannot set $NoReplyNeeded: its PERMANENTFLAGS list
+        flags but no ``\\*`` (Microsoft 365). The list comes from EXAMINE (a read-write SELECT
+        is never sent), where many servers (Dovecot) answer an empty one, since a read-only
+        view keeps nothing: that says nothing of the folder, nor does a missing list."""
+        permanent = self._permanent_flags.get(folder.name)
+        if folder.role is not FolderRole.INCOMING or not permanent or b"\\*" in permanent:
+            return []
+        return [
+            f"  keywords: {folder.name} takes no custom keywords (no \\* in PERMANENTFLAGS): "
+            "$NoReplyNeeded and $Incident cannot be set there; use `inboxguard mark` "
+            '(on Microsoft 365, kind = "graph", whose categories work)'
+        ]
 
     # -- the digest's INBOX (backends.inbox.InboxAppender) -------------------------------
 
@@ -444,8 +519,10 @@ class ImapBackend:
         """EXAMINE (read-only SELECT); repeated only when asked or another folder is open."""
         if fresh or self._selected != name:
             self._selected = None
-            self._connected().select_folder(name, readonly=True)
+            answer = self._connected().select_folder(name, readonly=True)
             self._selected = name
+            if isinstance(answer, dict) and b"PERMANENTFLAGS" in answer:
+                self._permanent_flags[name] = tuple(answer[b"PERMANENTFLAGS"])
 
 
 def _connect_failure(error: BackendError) -> BackendError:
@@ -462,6 +539,12 @@ def _connect_failure(error: BackendError) -> BackendError:
         message = "login refused for now: the server asks us to wait"
         return ThrottledError(error.account, message, delay)
     return error
+
+
+def _flags_digest(found: Mapping[str, frozenset[str]]) -> str:
+    """A short digest of which message carries which keywords (a flags scan's result)."""
+    text = "\n".join(f"{uid} {' '.join(sorted(found[uid]))}" for uid in sorted(found, key=int))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _strs(uids: Sequence[int]) -> list[str]:

@@ -115,3 +115,14 @@ def test_a_ca_file_holding_no_certificate_fails_before_any_connection(tmp_path: 
 
 def _never_called(*args: Any, **kwargs: Any) -> Any:
     raise AssertionError("connect() must not reach the network")
+
+
+def test_keyword_rescan_defaults_to_every_fifth_poll_and_is_a_whole_number_of_polls(
+    tmp_path: Path,
+) -> None:
+    assert load(tmp_path).keyword_rescan == 5
+    assert load(tmp_path, keyword_rescan=1).keyword_rescan == 1
+    for wrong in (0, 1001, "5m"):
+        with pytest.raises(ConfigError) as caught:
+            load(tmp_path, keyword_rescan=wrong)
+        assert caught.value.key == "accounts[0].keyword_rescan"

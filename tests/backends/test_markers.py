@@ -25,6 +25,17 @@ STORED: list[tuple[str, SyncMarker]] = [
         '{"highestmodseq": null, "messages": 0, "uidnext": 1, "uidvalidity": 5}',
         ImapMarker(uidvalidity=5, uidnext=1, messages=0, highestmodseq=None),
     ),
+    # Without CONDSTORE: polls since the last flags scan and that scan's digest (issue 16).
+    (
+        '{"flags": "0f1e2d3c4b5a6978", "highestmodseq": null, "messages": 3, "polls": 2, '
+        '"uidnext": 4, "uidvalidity": 9}',
+        ImapMarker(9, 4, 3, None, polls=2, flags="0f1e2d3c4b5a6978"),
+    ),
+    (
+        '{"flags": null, "highestmodseq": null, "messages": 3, "polls": 1, '
+        '"uidnext": 4, "uidvalidity": 9}',
+        ImapMarker(9, 4, 3, None, polls=1),
+    ),
     (
         '{"cur": 1795100000123456789, "inode": 918273, "new": 1795100000000000000}',
         MaildirMarker(inode=918273, cur=1795100000123456789, new=1795100000000000000),
@@ -69,6 +80,13 @@ def test_no_backend_reads_another_ones_marker(text: str, marker: SyncMarker) -> 
         '{"uidvalidity": true, "uidnext": 2, "messages": 3, "highestmodseq": null}',
         '{"uidvalidity": 1.5, "uidnext": 2, "messages": 3, "highestmodseq": null}',
         '{"uidvalidity": 1, "uidnext": 2, "messages": 3, "highestmodseq": "4"}',
+        '{"uidvalidity": 1, "uidnext": 2, "messages": 3, "highestmodseq": null, "polls": -1, '
+        '"flags": null}',
+        '{"uidvalidity": 1, "uidnext": 2, "messages": 3, "highestmodseq": null, "polls": true, '
+        '"flags": null}',
+        '{"uidvalidity": 1, "uidnext": 2, "messages": 3, "highestmodseq": null, "polls": 1, '
+        '"flags": 5}',
+        '{"uidvalidity": 1, "uidnext": 2, "messages": 3, "highestmodseq": null, "polls": 1}',
         '{"inode": null, "cur": 1, "new": 2}',
         '{"delta": ""}',
         '{"sync_state": null}',
@@ -78,3 +96,14 @@ def test_no_backend_reads_another_ones_marker(text: str, marker: SyncMarker) -> 
 )
 def test_damaged_text_decodes_to_nothing_rather_than_raising(text: str) -> None:
     assert [decode(text) for decode in DECODERS.values()] == [None] * len(DECODERS)
+
+
+def test_an_imap_marker_differing_only_in_its_flags_scan_state_is_the_same_folder_state() -> None:
+    status = ImapMarker(9, 4, 3, None)
+    scanned = ImapMarker(9, 4, 3, None, polls=3, flags="0f1e2d3c4b5a6978")
+    assert scanned.same_folder_state(status) and status.same_folder_state(scanned)
+    assert not ImapMarker(9, 5, 4, None).same_folder_state(scanned)
+    # With CONDSTORE the marker is the four fields it always was.
+    assert set(json.loads(ImapMarker(9, 4, 3, 17).encode())) == {
+        "uidvalidity", "uidnext", "messages", "highestmodseq",
+    }  # fmt: skip

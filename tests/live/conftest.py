@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,6 +85,42 @@ def tls_dovecot() -> Iterator[TlsDovecot]:
         yield TlsDovecot(
             HOST, started.port, PASSWORD, started.root, started.tls_port, started.certificates
         )
+
+
+# Servers offering less than Dovecot does: Microsoft 365 and Yahoo (no CONDSTORE), servers
+# without UNSELECT (RFC 3691), and both at once.
+CUT_DOWN = {
+    "no-condstore": frozenset({"CONDSTORE"}),
+    "no-unselect": frozenset({"UNSELECT"}),
+    "neither": frozenset({"CONDSTORE", "UNSELECT"}),
+}
+
+
+@pytest.fixture(scope="session")
+def cut_down_dovecots() -> Iterator[dict[str, Dovecot]]:
+    """One Dovecot per entry of ``CUT_DOWN``, started when first asked for, for the session."""
+    _preconditions()
+    with ExitStack() as stack:
+
+        class Servers(dict[str, Dovecot]):
+            def __missing__(self, name: str) -> Dovecot:
+                started = stack.enter_context(
+                    running(f"inboxguard-dovecot-{name}-", capability_without=CUT_DOWN[name])
+                )
+                server = self[name] = Dovecot(HOST, started.port, PASSWORD, started.root)
+                return server
+
+        yield Servers()
+
+
+@pytest.fixture(params=["full", *CUT_DOWN])
+def any_mailbox(request: pytest.FixtureRequest, dovecot: Dovecot) -> Iterator[Mailbox]:
+    """A fresh mailbox on full Dovecot and on each cut-down one."""
+    name = request.param
+    server = dovecot if name == "full" else request.getfixturevalue("cut_down_dovecots")[name]
+    box = Mailbox(server, server.new_user())
+    yield box
+    box.close()
 
 
 @pytest.fixture

@@ -89,6 +89,28 @@ namespace inbox {{
 
 _users = itertools.count(1)
 
+# What Dovecot 2.3 advertises after login, in its order: a server offering less is this
+# list minus some entries (``running(capability_without=...)``).
+FULL_CAPABILITY = tuple(
+    " ".join(
+        (
+            "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY",
+            "THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL",
+            "CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE",
+            "QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE",
+            "SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY SPECIAL-USE",
+        )
+    ).split()
+)
+# QRESYNC implies CONDSTORE (RFC 7162): a server without CONDSTORE offers neither.
+_IMPLIED = {"CONDSTORE": ("QRESYNC",)}
+
+
+def capability_line(without: frozenset[str]) -> str:
+    """Dovecot's ``imap_capability`` setting: its full list minus ``without``."""
+    dropped = set(without) | {x for name in without for x in _IMPLIED.get(name, ())}
+    return " ".join(c for c in FULL_CAPABILITY if c not in dropped)
+
 
 class DovecotError(RuntimeError):
     """Dovecot did not start or listen; the message carries its log."""
@@ -255,9 +277,17 @@ def _with_oauth2(conf: str, root: Path, introspection_url: str) -> str:
 
 @contextmanager
 def running(
-    prefix: str, *, tls: bool = False, oauth2_introspection_url: str | None = None
+    prefix: str,
+    *,
+    tls: bool = False,
+    oauth2_introspection_url: str | None = None,
+    capability_without: frozenset[str] = frozenset(),
 ) -> Iterator[_Started]:
     """Dovecot started from a fresh temporary directory, stopped and removed afterwards.
+
+    With ``capability_without`` it advertises its usual capabilities minus those (as
+    Microsoft 365 offers no CONDSTORE, some servers no UNSELECT). Dovecot may still answer
+    such a command if sent; the client under test must not send it.
 
     With ``oauth2_introspection_url`` it also accepts XOAUTH2, asking that URL (RFC 7662
     style, POST) whether a token is active and whose it is.
@@ -285,6 +315,8 @@ def running(
         )  # fmt: skip
         if oauth2_introspection_url is not None:
             text = _with_oauth2(text, root, oauth2_introspection_url)
+        if capability_without:
+            text += f"imap_capability = {capability_line(capability_without)}\n"
         conf.write_text(text)
         # Dovecot daemonizes: its output goes to a file, since a pipe would stay open (and
         # subprocess.run wait for its end) as long as the daemon runs.

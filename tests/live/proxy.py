@@ -7,6 +7,9 @@ both sockets: the client sees the connection die in the middle of an answer or o
 literal. A cut fires once, on the first connection that shows the pattern; later connections
 pass untouched, so the next cycle reaches the server cleanly. A ``Rewrite`` changes one
 server answer instead (a real server's ``OK`` made the ``NO`` a throttling server sends).
+With ``refuse_append_to_selected`` the proxy follows which mailbox each connection has
+selected and answers ``NO`` itself to an APPEND into it, as some servers do ("NO Current box
+is selected READ-ONLY"); Dovecot accepts one.
 
 Everything is bounded: sockets time out, ``stop()`` closes what is open and joins every
 thread, and the proxy is a context manager so a failing test still stops it.
@@ -59,6 +62,68 @@ class Rewrite:
     done: threading.Event = field(default_factory=threading.Event)
 
 
+_COMMAND = re.compile(rb"^(\S+) ([A-Za-z]+)(?: (.*?))?\r\n$", re.DOTALL)
+_ARGUMENT = re.compile(rb'^(?:"((?:[^"\\]|\\.)*)"|(\S+))')
+_LITERAL = re.compile(rb"\{(\d+)(\+?)\}\r\n$")
+
+
+def _mailbox(arguments: bytes) -> str | None:
+    """The first argument of a command (a mailbox name), quoted or an atom."""
+    match = _ARGUMENT.match(arguments)
+    if match is None:
+        return None
+    name = (match.group(1) if match.group(1) is not None else match.group(2)).decode()
+    return "INBOX" if name.upper() == "INBOX" else name
+
+
+class _AppendGuard:
+    """Reads one connection's commands; an APPEND into the selected mailbox is refused here,
+    never reaching the server (its literal, if already on its way, is dropped)."""
+
+    def __init__(self, refused: list[str], lines: list[bytes]) -> None:
+        self.refused = refused
+        self.lines = lines  # every command line the client sent (literals left out)
+        self.selected: str | None = None
+        self.pending = b""
+        self.literal = 0  # literal bytes still to pass (or to drop)
+        self.dropping = False
+
+    def feed(self, chunk: bytes) -> tuple[bytes, bytes]:
+        """(bytes for the server, bytes answered to the client)."""
+        data, self.pending = self.pending + chunk, b""
+        forward, answer = b"", b""
+        while data:
+            if self.literal:
+                part, data = data[: self.literal], data[self.literal :]
+                self.literal -= len(part)
+                forward += b"" if self.dropping else part
+                continue
+            end = data.find(b"\r\n")
+            if end < 0:
+                self.pending = data
+                break
+            line, data = data[: end + 2], data[end + 2 :]
+            self.lines.append(line)
+            literal = _LITERAL.search(line)
+            command = _COMMAND.match(line)
+            verb = command.group(2).upper() if command else b""
+            name = _mailbox(command.group(3) or b"") if command else None
+            if command and verb == b"APPEND" and name is not None and name == self.selected:
+                self.refused.append(name)
+                answer += command.group(1) + b" NO [CANNOT] Current box is selected READ-ONLY\r\n"
+                if literal and literal.group(2):  # LITERAL+: its bytes follow unasked
+                    self.literal, self.dropping = int(literal.group(1)), True
+                continue
+            if verb in (b"SELECT", b"EXAMINE"):
+                self.selected = name
+            elif verb in (b"UNSELECT", b"CLOSE"):
+                self.selected = None
+            forward += line
+            if literal:
+                self.literal, self.dropping = int(literal.group(1)), False
+        return forward, answer
+
+
 class _Link:
     """One client connection and its upstream connection, pumped by two threads."""
 
@@ -70,6 +135,10 @@ class _Link:
         self.cut: Cut | None = None
         self.budget: int | None = None  # bytes still allowed in the cut direction
         self.tails: dict[Direction, bytes] = {TO_SERVER: b"", TO_CLIENT: b""}
+        self.guard = (
+            _AppendGuard(proxy.refused, proxy.lines) if proxy.refuse_append_to_selected else None
+        )
+        self.send_lock = threading.Lock()  # both pumps may write to the client
         self.threads = [
             threading.Thread(target=self._pump, args=(d,), daemon=True, name=f"proxy-{d}")
             for d in (TO_SERVER, TO_CLIENT)
@@ -97,8 +166,17 @@ class _Link:
                 if not chunk:
                     break
                 allowed, drop = self._allowed(direction, chunk)
-                if allowed:
+                answer = b""
+                if self.guard is not None and direction == TO_SERVER:
+                    allowed, answer = self.guard.feed(allowed)
+                if allowed and direction == TO_CLIENT:
+                    with self.send_lock:
+                        sink.sendall(allowed)
+                elif allowed:
                     sink.sendall(allowed)
+                if answer:
+                    with self.send_lock:
+                        source.sendall(answer)
                 if drop:
                     break
         except OSError:
@@ -138,8 +216,18 @@ class _Link:
 class CuttingProxy:
     """``with CuttingProxy(host, port) as proxy: ... proxy.port ...``"""
 
-    def __init__(self, host: str, port: int, *, timeout: float = 0.2) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float = 0.2,
+        refuse_append_to_selected: bool = False,
+    ) -> None:
         self.target = (host, port)
+        self.refuse_append_to_selected = refuse_append_to_selected
+        self.refused: list[str] = []  # mailboxes an APPEND was refused into
+        self.lines: list[bytes] = []  # with refuse_append_to_selected: the client's commands
         self.timeout = timeout
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(timeout)
