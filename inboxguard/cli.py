@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -300,17 +301,23 @@ def check_store(config: Config) -> str:
 
 
 @contextmanager
-def _quiet_imapclient(quiet: bool) -> Iterator[None]:
-    """imapclient warns on the terminal about a server answer it decodes loosely (the NO to
-    STATUS of a folder with a non-ASCII name): noise next to check's own line about it."""
-    logger = logging.getLogger("imapclient")
+def _quieted(name: str, level: int, quiet: bool) -> Iterator[None]:
+    """Logger ``name`` raised to ``level`` while quiet (a person reads the command's own
+    lines; -v brings the rest back)."""
+    logger = logging.getLogger(name)
     before = logger.level
     if quiet:
-        logger.setLevel(logging.ERROR)
+        logger.setLevel(level)
     try:
         yield
     finally:
         logger.setLevel(before)
+
+
+def _quiet_imapclient(quiet: bool) -> contextlib.AbstractContextManager[None]:
+    """imapclient warns on the terminal about a server answer it decodes loosely (the NO to
+    STATUS of a folder with a non-ASCII name): noise next to check's own line about it."""
+    return _quieted("imapclient", logging.ERROR, quiet)
 
 
 @main.command()
@@ -436,16 +443,9 @@ def _cycle(
             )
 
 
-@contextmanager
-def _quiet_cycle_log(quiet: bool) -> Iterator[None]:
-    logger = logging.getLogger("inboxguard.service.cycle")
-    before = logger.level
-    if quiet:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(before)
+def _quiet_cycle_log(quiet: bool) -> contextlib.AbstractContextManager[None]:
+    """The cycle's failure lines are for the service's journal; a command prints its own."""
+    return _quieted("inboxguard.service.cycle", logging.CRITICAL, quiet)
 
 
 def _what_a_run_would_do(app: App, ctx: Context, store: StateStore) -> list[str]:
