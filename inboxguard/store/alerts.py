@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, delete, or_, select, update
 
 from inboxguard.domain.alert_events import AlertEvent, AlertKind
 from inboxguard.store import schema
 from inboxguard.store.codec import decode_alert_facts, encode_alert_facts
 from inboxguard.store.engine import IN_CHUNK, chunks, dialect_insert
+from inboxguard.store.health import record_streak
 
 _o = schema.alert_outbox
 _h = schema.alert_channels
@@ -163,30 +164,7 @@ def record_channel(
 ) -> None:
     """As ``health.record_poll`` for accounts: a success clears the streak, a failure
     counts one more in a row and keeps when the streak began."""
-    values: dict[str, Any]
-    if error is None:
-        values = {
-            "last_success_at": at,
-            "failing_since": None,
-            "consecutive_failures": 0,
-            "next_attempt_at": None,
-        }
-    else:
-        values = {
-            "last_failure_at": at,
-            "failing_since": at,
-            "last_error": error,
-            "consecutive_failures": 1,
-            "next_attempt_at": next_attempt_at,
-        }
-    statement = dialect_insert(c, _h).values(channel=channel, **values)
-    changes = dict(values)
-    if error is not None:
-        changes["failing_since"] = func.coalesce(
-            _h.c.failing_since, statement.excluded.failing_since
-        )
-        changes["consecutive_failures"] = _h.c.consecutive_failures + 1
-    c.execute(statement.on_conflict_do_update(index_elements=[_h.c.channel], set_=changes))
+    record_streak(c, _h, "channel", channel, at=at, error=error, next_attempt_at=next_attempt_at)
 
 
 def channel_health(c: Connection, channel: str) -> ChannelHealth | None:

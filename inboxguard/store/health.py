@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from inboxguard.store import schema
 from inboxguard.store.engine import dialect_insert
@@ -36,6 +36,21 @@ def record_poll(
 ) -> None:
     """A success clears the streak and the retry time (the last error stays, for the
     record); a failure counts one more in a row and keeps when the streak began."""
+    record_streak(c, _h, "account", account, at=at, error=error, next_attempt_at=next_attempt_at)
+
+
+def record_streak(
+    c: Connection,
+    table: Table,
+    key: str,
+    value: str,
+    *,
+    at: datetime,
+    error: str | None,
+    next_attempt_at: datetime | None,
+) -> None:
+    """One outcome in a failure-streak table (accounts here, alert channels beside it):
+    the row whose ``key`` column is ``value``, upserted against what is stored."""
     values: dict[str, Any]
     if error is None:
         values = {
@@ -52,15 +67,15 @@ def record_poll(
             "consecutive_failures": 1,
             "next_attempt_at": next_attempt_at,
         }
-    statement = dialect_insert(c, _h).values(account=account, **values)
-    changes = dict(values)
+    statement = dialect_insert(c, table).values({key: value, **values})
+    changes: dict[str, Any] = dict(values)
     if error is not None:
         # Against the stored row: the streak goes on from what it was.
         changes["failing_since"] = func.coalesce(
-            _h.c.failing_since, statement.excluded.failing_since
+            table.c.failing_since, statement.excluded.failing_since
         )
-        changes["consecutive_failures"] = _h.c.consecutive_failures + 1
-    c.execute(statement.on_conflict_do_update(index_elements=[_h.c.account], set_=changes))
+        changes["consecutive_failures"] = table.c.consecutive_failures + 1
+    c.execute(statement.on_conflict_do_update(index_elements=[table.c[key]], set_=changes))
 
 
 def account_health(c: Connection, account: str) -> AccountHealth | None:
