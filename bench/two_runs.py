@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from imapclient import IMAPClient
 
 from tests.live.dovecot_server import HOST, PASSWORD, running
+from tests.two_runs import run_twice_at_once
 
 OWNER = "hanako@example.jp"
-INBOXGUARD = str(Path(sys.executable).with_name("inboxguard"))
 ENV_PASSWORD = "INBOXGUARD_BENCH_PASSWORD"  # noqa: S105 -- a variable name, not a secret
 
 
@@ -112,28 +111,13 @@ def trial(host: str, port: int, user: str, args: argparse.Namespace) -> dict[str
     populate(host, port, user, args.messages, args.threads)
     with tempfile.TemporaryDirectory(prefix="ig-two-runs-") as tmp:
         path = config(Path(tmp), host, port, user)
-        env = {**os.environ, "INBOXGUARD_CONFIG": str(path), ENV_PASSWORD: PASSWORD}
         started = time.monotonic()
-        processes = [
-            subprocess.Popen(
-                [INBOXGUARD, "run", "--once"],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        outputs = [p.communicate(timeout=900) for p in processes]
+        runs = run_twice_at_once(path, {ENV_PASSWORD: PASSWORD})
         seconds = time.monotonic() - started
     ids = drafts(host, port, user)
     counts = Counter(ids)
-    failed = sum(
-        1
-        for p, (out, err) in zip(processes, outputs, strict=True)
-        if p.returncode != 0 or "Traceback" in out + err
-    )
-    skipped = sum(1 for out, _ in outputs if "another cycle is running" in out)
+    failed = sum(1 for r in runs if r.returncode != 0 or "Traceback" in r.stdout + r.stderr)
+    skipped = sum(1 for r in runs if "another cycle is running" in r.stdout)
     return {
         "drafts": len(ids),
         "distinct": len(counts),
