@@ -53,7 +53,6 @@ class AssessmentRules:
     clients: ClientDirectory
     sla: SlaRules
     incident_threshold: float
-    owner_language: str
     drafting: DraftSettings
 
     def policy_for(self, client: ClientRule | None) -> ReplyPolicy:
@@ -70,10 +69,6 @@ class AssessmentRules:
             holding_draft_after=holding_after,
             holding_late_limit=sla.holding_late_limit,
         )
-
-    def language_for(self, client: ClientRule | None) -> str:
-        """The language of what InboxGuard tells the owner about this client (digest)."""
-        return (client.language if client and client.language else None) or self.owner_language
 
 
 # Sorts after every state's own urgency (ThreadState.urgency runs 0-6).

@@ -44,7 +44,6 @@ class Context:
                 holding_late_limit=sla.holding_draft_late_limit,
             ),
             incident_threshold=rules.incident.threshold,
-            owner_language=config.owner.language,
             drafting=DraftSettings(promise_business_days=sla.promise_business_days),
         )
         return cls(
