@@ -18,10 +18,15 @@ class DraftPurpose(StrEnum):
     FIRST_REPORT = "first_report"
     ROOT_CAUSE = "root_cause"
     REMEDIATION = "remediation"
+    FOLLOW_UP = "follow_up"  # 催促: what I asked the client for is overdue
+    MINUTES = "minutes"  # 議事録 skeleton after a meeting
 
     @property
     def is_report(self) -> bool:
-        return self is not DraftPurpose.HOLDING
+        return self in _REPORTS
+
+
+_REPORTS = frozenset({DraftPurpose.FIRST_REPORT, DraftPurpose.ROOT_CAUSE, DraftPurpose.REMEDIATION})
 
 
 class DraftStatus(StrEnum):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from inboxguard.domain.tracked import Occurrence
+
 
 class MarkAction(StrEnum):
     NO_REPLY = "no-reply"
@@ -15,6 +17,8 @@ class MarkAction(StrEnum):
     INCIDENT = "incident"
     DISMISS = "dismiss"
     STAGE_DONE = "stage-done"
+    NO_FOLLOW_UP = "no-follow-up"  # what I asked for is no longer chased
+    MEETING = "meeting"  # a meeting arranged in plain mail, with its start and end
 
     @property
     def is_incident_action(self) -> bool:
@@ -32,3 +36,7 @@ class Mark:
     action: MarkAction
     stage: str | None  # with STAGE_DONE: the Stage value it completes
     at: datetime
+    occurrence: Occurrence | None = None  # with MEETING: when it sits
+    # With INCIDENT / DISMISS: the incident signals that had fired in the thread then (the
+    # owner's correction of exactly those, SPEC §7).
+    signals: tuple[str, ...] = ()

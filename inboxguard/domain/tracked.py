@@ -32,6 +32,58 @@ class Promise:
 
 
 @dataclass(frozen=True, slots=True)
+class Request:
+    """Something I asked the counterpart for in my message (相手ボール), and by when.
+
+    ``date``/``due_at`` are None for a question without a date: its clock is
+    ``sla.follow_up_after`` from sending, decided at evaluation (the setting may change).
+    """
+
+    phrase: str  # the sentence that asks, as written (shown, and quoted in the follow-up)
+    what: str  # what was asked for (「ロゴのデータ」, "the files"), "" when not named
+    date: date | None = None
+    due_at: datetime | None = None
+
+
+class CalendarMethod(StrEnum):
+    """The iTIP method of an invitation part (RFC 5546)."""
+
+    REQUEST = "REQUEST"  # an invitation or an update of one
+    CANCEL = "CANCEL"
+    REPLY = "REPLY"  # an attendee's answer (Accepted / Declined)
+    PUBLISH = "PUBLISH"  # a calendar shared with no reply expected
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One sitting of a meeting: aware instants."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A calendar part (text/calendar, .ics) of one message, as the domain needs it.
+
+    ``occurrences`` are the sittings from a little before the message was sent to at most
+    200 days after it (a recurring meeting expanded, capped), already in absolute time:
+    floating times were read in the owner's zone, Windows zone names resolved.
+    """
+
+    uid: str
+    sequence: int
+    method: CalendarMethod
+    cancelled: bool  # METHOD:CANCEL or STATUS:CANCELLED
+    summary: str
+    organizer: str | None  # address, lower case
+    attendees: tuple[str, ...]  # addresses, lower case, organizer included when listed
+    occurrences: tuple[Occurrence, ...]
+    # An update of one sitting of a recurring meeting (RECURRENCE-ID), else None.
+    recurrence_id: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentFacts:
     """What a message's text says for the incident protocol (SPEC §7).
 
@@ -54,6 +106,8 @@ class TextFacts:
     ack_only: bool
     promise: Promise | None
     incident: IncidentFacts | None = None
+    request: Request | None = None
+    invitation: Invitation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +137,10 @@ class TrackedMessage:
     thread_id: str | None = None
     # None until the text was read for the incident protocol (only recent mail is).
     incident: IncidentFacts | None = None
+    # What my message asks the counterpart for (None: nothing, or text not read).
+    request: Request | None = None
+    # The calendar part of the message (an invitation, update, cancellation or reply).
+    invitation: Invitation | None = None
 
     @classmethod
     def from_message(
