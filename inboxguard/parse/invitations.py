@@ -72,6 +72,9 @@ _METHODS = {
     "REFRESH": CalendarMethod.REPLY,
     "PUBLISH": CalendarMethod.PUBLISH,
 }
+# Meeting rooms and equipment booked as attendees (Outlook's room mailboxes, Google's
+# resource calendars): nobody there reads minutes.
+_NOT_PEOPLE = frozenset({"RESOURCE", "ROOM"})
 _FOLD = re.compile(rb"\r?\n[ \t]")
 _BEGIN_EVENT = re.compile(rb"^BEGIN:VEVENT\s*$", re.IGNORECASE | re.MULTILINE)
 _END_CALENDAR = re.compile(rb"^END:VCALENDAR\s*$", re.IGNORECASE | re.MULTILINE)
@@ -164,7 +167,10 @@ def _calendar_text(data: bytes, charset: str | None) -> str:
     # two; joined first, the character is whole again. ``decode_text`` repairs the Shift_JIS
     # and ISO-2022-JP that Japanese clients mislabel.
     decoded = decode_text(_FOLD.sub(b"", data), charset or "utf-8", "calendar")
-    if "\ufffd" in decoded.text and b"\xef\xbf\xbd" not in data:
+    # Last resort of ``decode_text`` is Latin-1, which reads anything: for a calendar that
+    # is mojibake in every summary, so no reading fits and the part is refused.
+    gave_up = any("decoded as Latin-1" in note for note in decoded.repairs)
+    if gave_up or ("\ufffd" in decoded.text and b"\xef\xbf\xbd" not in data):
         raise Unreadable("charset does not fit the bytes")
     return decoded.text
 
@@ -205,7 +211,8 @@ def _read_calendar(part: _Part, owner: ZoneInfo, sent_at: datetime) -> Invitatio
         recurrence_id = _instant(_dt(head, "RECURRENCE-ID"), zones)
         occurrences = _sittings([head], zones)
     organizer = _address(head.get("ORGANIZER"))
-    attendees = tuple(dict.fromkeys(a for a in map(_address, _listed(head)) if a))
+    people = (a for a in _listed(head) if _cutype(a) not in _NOT_PEOPLE)
+    attendees = tuple(dict.fromkeys(a for a in map(_address, people) if a))
     return Invitation(
         uid=uid,
         sequence=_sequence(head.get("SEQUENCE")),
@@ -375,6 +382,11 @@ def _address(value: Any) -> str | None:
     if "@" not in text or any(c.isspace() for c in text) or len(text) > 320:
         return None
     return text
+
+
+def _cutype(value: Any) -> str:
+    params = getattr(value, "params", None)
+    return str(params.get("CUTYPE", "")).upper() if params is not None else ""
 
 
 def _sequence(value: Any) -> int:
