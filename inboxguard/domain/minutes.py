@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from inboxguard.domain.automation import may_carry_invitation
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.clients import ClientRule
 from inboxguard.domain.draft_ids import draft_message_id
@@ -71,16 +72,17 @@ def meetings_by_thread(
     everything = [m for t in threads for m in t.messages if m.role is not FolderRole.DRAFTS]
     for meeting in current_meetings(everything):
         message = meeting.message
-        if message.automated_reason is not None and not identity.is_me(message.sender):
-            continue  # a list's or a system's invitation: nobody to minute it for
+        automated = message.automated_reason
+        if automated is not None and not may_carry_invitation(automated):
+            continue  # a list's or a booking system's invitation: nobody to minute it for
         thread_id = thread_of.get(message.message_id)
         if thread_id is not None:
             out.setdefault(thread_id, []).append(meeting)
     by_id = {t.id: t for t in threads}
     for mark in marks:
-        thread = by_id.get(mark.thread_id)
-        if mark.action is MarkAction.MEETING and mark.occurrence is not None and thread:
-            out.setdefault(thread.id, []).append(_marked(thread, mark.occurrence, identity))
+        marked = by_id.get(mark.thread_id)
+        if mark.action is MarkAction.MEETING and mark.occurrence is not None and marked:
+            out.setdefault(marked.id, []).append(_marked(marked, mark.occurrence, identity))
     return out
 
 

@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from inboxguard.backends.base import Folder, MailBackend
+from inboxguard.domain.automation import may_carry_invitation
 from inboxguard.domain.identity import Identity
 from inboxguard.domain.incident_protocol import INCIDENT_KEYWORD
 from inboxguard.domain.incidents import NO_INCIDENT, score_incident
@@ -56,6 +57,13 @@ def deciding_messages(
                 message.incident is None and message.date >= recent
             ):
                 wanted.append(message)
+        # Generated mail (Google Calendar's invitations) is read while recent: only its
+        # calendar part matters, and only for meetings still to come or just held.
+        wanted.extend(
+            m
+            for m in live
+            if not m.text_read and m.date >= recent and may_carry_invitation(m.automated_reason)
+        )
     return wanted
 
 
@@ -153,8 +161,11 @@ def decide(
 
 
 def needs_no_text(role: FolderRole, automated: str | None) -> bool:
-    """Messages whose facts are final without text: drafts and automated mail."""
-    return role is FolderRole.DRAFTS or automated is not None
+    """Messages whose facts are final without text: drafts and automated mail (but for
+    generated mail, which may be a calendar invitation)."""
+    return role is FolderRole.DRAFTS or (
+        automated is not None and not may_carry_invitation(automated)
+    )
 
 
 def with_facts(threads: Sequence[Thread], facts: Sequence[TextFacts]) -> list[Thread]:
