@@ -90,7 +90,14 @@ def create_store_engine(location: StoreLocation, *, read_only: bool) -> Engine:
         options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
     try:
         # hide_parameters: an error's text never carries the values (subjects, addresses).
-        engine = create_engine(location.url, hide_parameters=True, **options)
+        # preserve_rowcount: an INSERT … ON CONFLICT DO NOTHING tells whether it inserted
+        # by its row count (a claim won or not), which psycopg's cursor otherwise loses.
+        engine = create_engine(
+            location.url,
+            hide_parameters=True,
+            execution_options={"preserve_rowcount": True},
+            **options,
+        )
     except (ArgumentError, ImportError) as exc:
         raise ConfigError("state.url", f"cannot use this database: {_first_line(exc)}") from None
     if engine.dialect.name == "sqlite":

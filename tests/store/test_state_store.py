@@ -232,6 +232,21 @@ def test_incident_facts_round_trip(store: StateStore) -> None:
     assert message.incident == mine
 
 
+# A trigger counting the updates of ``responses`` into ``writes``, in each dialect.
+COUNT_UPDATES = {
+    "sqlite": [
+        "CREATE TRIGGER count_writes AFTER UPDATE ON responses"
+        " BEGIN INSERT INTO writes VALUES (1); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION count_write() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN INSERT INTO writes VALUES (1); RETURN NULL; END $$",
+        "CREATE TRIGGER count_writes AFTER UPDATE ON responses"
+        " FOR EACH ROW EXECUTE FUNCTION count_write()",
+    ],
+}
+
+
 def test_unchanged_episodes_are_not_written_again(store: StateStore) -> None:
     rows = [
         EpisodeRow("work", f"t{n}", AT, None, AT, "taro@client.example", None) for n in range(3)
@@ -239,12 +254,8 @@ def test_unchanged_episodes_are_not_written_again(store: StateStore) -> None:
     store.save_episodes("work", rows)
     with store.engine.begin() as c:
         c.execute(text("CREATE TABLE writes (n INTEGER)"))
-        c.execute(
-            text(
-                "CREATE TRIGGER count_writes AFTER UPDATE ON responses"
-                " BEGIN INSERT INTO writes VALUES (1); END"
-            )
-        )
+        for statement in COUNT_UPDATES[store.engine.dialect.name]:
+            c.execute(text(statement))
     answered = EpisodeRow("work", "t1", AT, AT, AT, "taro@client.example", None)
     store.save_episodes("work", [rows[0], answered, rows[2]])
     with store.engine.connect() as c:
