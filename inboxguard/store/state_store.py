@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -27,6 +27,7 @@ from inboxguard.store import alerts as alert_rows
 from inboxguard.store import digests as digest_rows
 from inboxguard.store import episodes as episode_rows
 from inboxguard.store import health as health_rows
+from inboxguard.store import leases as lease_rows
 from inboxguard.store import ledger, scratch
 from inboxguard.store import marks as mark_rows
 from inboxguard.store import messages as message_rows
@@ -43,6 +44,7 @@ from inboxguard.store.engine import (
 )
 from inboxguard.store.episodes import EpisodeRow
 from inboxguard.store.health import AccountHealth
+from inboxguard.store.leases import CycleRecord, Lease
 from inboxguard.store.locks import (
     AdvisoryCycleLocks,
     CycleLocks,
@@ -56,9 +58,11 @@ from inboxguard.store.migrations import is_empty, migrate, require_current
 __all__ = [
     "AccountHealth",
     "ChannelHealth",
+    "CycleRecord",
     "DigestRecord",
     "DraftRecord",
     "EpisodeRow",
+    "Lease",
     "Mark",
     "QueuedAlert",
     "StateStore",
@@ -174,6 +178,57 @@ class StateStore:
         """Hold ``account``'s cycle lock across processes for the block: waits up to
         ``wait`` seconds, then ``AccountBusyError``. A dead holder's lock is free."""
         return hold(self._locks, account, wait=wait)
+
+    # -- account leases (several processes, one store) ---------------------------------------
+    # The wall clock, never a what-if's ``now``: a lease is about processes running now.
+
+    def acquire_lease(self, account: str, holder: str, ttl: timedelta, now: datetime) -> bool:
+        """True if ``holder`` holds ``account``'s lease until ``now + ttl``: taken new,
+        renewed, or taken over because it had expired. False: another holder's, live.
+        Of several processes asking at once, exactly one gets it."""
+        with self._writing() as c:
+            return lease_rows.acquire(c, account, holder, ttl, now)
+
+    def release_lease(self, account: str, holder: str) -> None:
+        """Give ``account``'s lease up (nothing when ``holder`` does not hold it)."""
+        with self._writing() as c:
+            lease_rows.release(c, account, holder)
+
+    def leases(self, now: datetime) -> list[Lease]:
+        """Every lease, expired ones included (``Lease.expired(now)``): live ones first."""
+        with self._reading() as c:
+            return lease_rows.leases(c, now)
+
+    def due_accounts(
+        self, accounts: Sequence[str], holder: str, now: datetime, limit: int
+    ) -> list[str]:
+        """Up to ``limit`` of ``accounts``, in order, that no other holder has a live lease
+        on (a hint for picking work: ``acquire_lease`` decides)."""
+        with self._writing() as c:  # FOR UPDATE on PostgreSQL: a write transaction
+            return lease_rows.due_accounts(c, accounts, holder, now, limit)
+
+    def record_cycle(
+        self,
+        account: str,
+        *,
+        next_change_at: datetime | None,
+        assessed_at: datetime,
+        fingerprint: str | None,
+    ) -> None:
+        """What ``account``'s assessment found: when it next changes by the clock alone
+        (None: never) and a fingerprint of what it saw."""
+        with self._writing() as c:
+            lease_rows.record_cycle(
+                c,
+                account,
+                next_change_at=next_change_at,
+                assessed_at=assessed_at,
+                fingerprint=fingerprint,
+            )
+
+    def last_cycle(self, account: str) -> CycleRecord | None:
+        with self._reading() as c:
+            return lease_rows.last_cycle(c, account)
 
     # -- folders and messages ---------------------------------------------------------------
 
