@@ -105,9 +105,7 @@ def contents(url: str) -> dict[str, list[tuple[Any, ...]]]:
         tables.reflect(engine)
         with engine.connect() as connection:
             return {
-                name: sorted(
-                    (tuple(row) for row in connection.execute(select(table))), key=repr
-                )
+                name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
                 for name, table in sorted(tables.tables.items())
             }
     finally:

@@ -324,15 +324,30 @@ _HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
     ),
 )
 
+# A server's words mean something else: "permission denied" is a missing privilege of the
+# role, not a file's mode.
+_SERVER_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("permission denied", "must be owner"),
+        "the role in state.url lacks a privilege on the database (see docs/state.md)",
+    ),
+    (("read-only transaction",), "the server is read-only (a standby?)"),
+    (("no space left", "disk full"), "the server's disk is full"),
+    (("too many connections", "remaining connection slots"), "the server has no free connection"),
+)
+
 _BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)\s*$")
 
 
 def describe(exc: BaseException) -> str:
     """What happened, in one line from the first line of the driver's message, with what
     to do where it is clear. Never the statement or its parameters."""
+    hints = _HINTS
     if isinstance(exc, StatementError):
         # The driver's (or a bind processor's) own message, never the wrapper's SQL.
         what = _first_line(exc.orig) if exc.orig is not None else type(exc).__name__
+        if type(exc.orig).__module__.startswith("psycopg"):
+            hints = _SERVER_HINTS
     elif isinstance(exc, OSError):
         what = exc.strerror or type(exc).__name__
         if exc.filename is not None:
@@ -341,7 +356,7 @@ def describe(exc: BaseException) -> str:
         what = _BACKGROUND.sub("", _first_line(exc))
     what = what or type(exc).__name__
     lowered = what.lower()
-    for needles, hint in _HINTS:
+    for needles, hint in hints:
         if any(needle in lowered for needle in needles):
             return f"{what}; {hint}"
     return what

@@ -31,7 +31,7 @@ from psycopg import sql
 
 HOST = "127.0.0.1"
 ROLE = "inboxguard"
-PASSWORD = "Pg-s3cret-7d41"  # noqa: S105 (a throwaway server's)
+PASSWORD = "Pg-s3cret-7d41"
 SUPERUSER = "postgres"
 SYSTEM_USER = "postgres"  # who the server runs as when the tests run as root
 
@@ -134,6 +134,7 @@ class PostgresServer:
         options = (
             f"-p {self.port} -k {self.socket_dir} -c listen_addresses={HOST} -c fsync=off"
             " -c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
+            " -c deadlock_timeout=100ms"  # a deadlock test waits that long, not a second
         )
         self._pg_ctl("start", "-w", "-t", "30", "-l", str(self.log), "-o", options)
 
@@ -169,7 +170,7 @@ def _run_as_postgres(command: list[str]) -> subprocess.CompletedProcess[str]:
     run as root), as ourselves otherwise."""
     if os.geteuid() == 0:
         command = ["runuser", "-u", SYSTEM_USER, "--", *command]
-    return subprocess.run(  # noqa: S603 (fixed programs, our own arguments)
+    return subprocess.run(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
     )
 
@@ -238,7 +239,9 @@ def _wait_until_accepting(server: PostgresServer, deadline: float = 10.0) -> Non
     end = time.monotonic() + deadline
     while True:
         try:
-            psycopg.connect(server.url("postgres").replace("+psycopg", ""), connect_timeout=2).close()
+            psycopg.connect(
+                server.url("postgres").replace("+psycopg", ""), connect_timeout=2
+            ).close()
             return
         except psycopg.OperationalError:
             if time.monotonic() > end:
