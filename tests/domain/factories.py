@@ -118,7 +118,9 @@ def promise_until(day: datetime, phrase: str = "11月25日(水)までに") -> Pr
 
 def asked_by(day: datetime, what: str = "ロゴのデータ") -> Request:
     """A dated ask of mine that runs out at ``day`` (the instant)."""
-    return Request(f"{what}を{day.month}月{day.day}日までにいただけますと幸いです", what, day.date(), day)
+    return Request(
+        f"{what}を{day.month}月{day.day}日までにいただけますと幸いです", what, day.date(), day
+    )
 
 
 def question(phrase: str = "ご都合のよい日時はございますか？") -> Request:

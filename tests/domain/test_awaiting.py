@@ -46,7 +46,6 @@ def evaluate(
     )
 
 
-
 def test_a_dated_ask_is_awaiting_until_the_end_of_that_day_then_overdue() -> None:
     t = thread(msg(ASKED, sender=OWNER, request=asked_by(DATE_ASKED)))
 

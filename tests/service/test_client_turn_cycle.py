@@ -56,7 +56,9 @@ class Setup:
         ]
 
     def state(self, now: datetime) -> dict[str, str]:
-        return {a.thread.subject: a.status.state.value for a in assess_all(self.ctx, self.store, now)}
+        return {
+            a.thread.subject: a.status.state.value for a in assess_all(self.ctx, self.store, now)
+        }
 
 
 def ask(setup: Setup) -> None:
@@ -156,10 +158,19 @@ def test_an_outlook_invitation_waits_for_no_answer_and_gets_minutes_once_it_ends
     assert to == ["ichiro@other.example", "misaki.takahashi@other.example"]  # never me
     assert str(draft["Subject"]).startswith("【議事録】定例打ち合わせ")
     text = draft.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    for heading in ("■ 日時", "■ 参加者", "■ 決定事項", "■ 未決定事項", "■ 次のアクション（担当・期限）"):
+    for heading in (
+        "■ 日時",
+        "■ 参加者",
+        "■ 決定事項",
+        "■ 未決定事項",
+        "■ 次のアクション（担当・期限）",
+    ):
         assert heading in text
     # 2 business days after Thursday Dec 3: Monday Dec 7.
-    assert "本メールをもって合意とさせていただきます。相違点がございましたら12月7日(月)までにご指摘ください。" in text
+    assert (
+        "本メールをもって合意とさせていただきます。相違点がございましたら12月7日(月)までにご指摘ください。"
+        in text
+    )
     parent = "<TYCPR01MB8321A1B2C3D4E5F6A7B8C9D0E1F2A@TYCPR01MB8321.jpnprd01.prod.outlook.com>"
     assert draft["In-Reply-To"] == parent
     assert same_thread(setup.everything(), parent, str(draft["Message-ID"]))
