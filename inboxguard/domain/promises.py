@@ -168,10 +168,16 @@ def read_deadlines(text: str, sent_at: datetime, calendar: BusinessCalendar) -> 
     sent_day = calendar.local(sent_at).date()
     out = []
     for sentence in sentences(text):
+        plain = sentence.normalised
+        # Each reader needs its word; most sentences have none and skip the long patterns.
         found = [
-            *_ja(sentence.normalised, sent_day, calendar),
-            *_en(sentence.normalised, sent_day, calendar),
-            *_business_days(sentence.normalised, sent_day, calendar),
+            *(_ja(plain, sent_day, calendar) if "まで" in plain or "中" in plain else ()),
+            *(_en(plain, sent_day, calendar) if "by " in plain or "later than" in plain else ()),
+            *(
+                _business_days(plain, sent_day, calendar)
+                if "営業日" in plain or "within" in plain
+                else ()
+            ),
         ]
         for item in found:
             if (item.day - sent_day).days > _MAX_AHEAD_DAYS:
@@ -268,15 +274,19 @@ def sentences(text: str) -> list[Sentence]:
 def sentences_of(lines: Sequence[str]) -> list[Sentence]:
     """The sentences of one paragraph. A sentence wrapped over lines is joined: with no
     space between Japanese text, with one elsewhere."""
-    joined = ""
+    parts: list[str] = []
     for line in lines:
-        if joined and not (_is_wide(joined[-1]) and _is_wide(line[0])):
-            joined += " "
-        joined += line
+        if not line:
+            continue
+        if parts and not (_is_wide(parts[-1][-1]) and _is_wide(line[0])):
+            parts.append(" ")
+        parts.append(line)
+    joined = "".join(parts)
     out = []
     start = 0
+    brackets = _Brackets()
     for match in _SENTENCE_END.finditer(joined):
-        if _inside_brackets(joined, start, match.start()) or _after_abbreviation(joined, match):
+        if brackets.open_at(joined, match.start()) or _after_abbreviation(joined, match):
             continue
         out.append(joined[start : match.end()])
         start = match.end()
@@ -300,14 +310,32 @@ def _is_wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
-def _inside_brackets(text: str, start: int, end: int) -> bool:
-    depth = 0
-    for char in text[start:end]:
-        if char in _OPENERS:
-            depth += 1
-        elif char in _CLOSERS and depth:
-            depth -= 1
-    return depth > 0
+class _Brackets:
+    """Whether a position is inside 「…」 or (…): a stop there is someone's words quoted
+    (「いつ届きますか？」と…), not the end of my sentence. Read once, left to right; a bracket
+    left open for long was a typo and is forgotten, so one stray 「 cannot join a whole
+    message into one sentence."""
+
+    _FORGET_AFTER = 200
+
+    def __init__(self) -> None:
+        self._read = 0
+        self._depth = 0
+        self._opened_at = 0
+
+    def open_at(self, text: str, end: int) -> bool:
+        for index in range(self._read, end):
+            char = text[index]
+            if char in _OPENERS:
+                if not self._depth:
+                    self._opened_at = index
+                self._depth += 1
+            elif char in _CLOSERS and self._depth:
+                self._depth -= 1
+        self._read = max(self._read, end)
+        if self._depth and end - self._opened_at > self._FORGET_AFTER:
+            self._depth = 0
+        return self._depth > 0
 
 
 def _after_abbreviation(text: str, match: re.Match[str]) -> bool:
