@@ -57,6 +57,9 @@ _EN_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MAX_AHEAD_DAYS = 200
 _DAY_OF_MONTH_SCAN_DAYS = 62
+# Reckoning runs up to a year past the sent day (and a week before it): keep clear of the
+# years ``date`` cannot hold.
+_FIRST_YEAR, _LAST_YEAR = 2, 9997
 
 # All patterns run on normalise_for_matching output: NFKC (full-width digits, brackets and
 # colons become ASCII), casefolded, whitespace collapsed.
@@ -163,8 +166,8 @@ class Deadline:
 def read_deadlines(text: str, sent_at: datetime, calendar: BusinessCalendar) -> list[Deadline]:
     """Every deadline in ``text`` still ahead of ``sent_at`` and at most 200 days away,
     earliest due first: the one date reader behind promises and requests."""
-    if not text:
-        return []
+    if not text or not _FIRST_YEAR <= sent_at.year <= _LAST_YEAR:
+        return []  # a Date header at the ends of the calendar is broken: no date to reckon
     sent_day = calendar.local(sent_at).date()
     out = []
     for sentence in sentences(text):

@@ -4,7 +4,7 @@ test_promise_phrasings.py."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -204,8 +204,9 @@ _TEXT = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(
     text=_TEXT,
-    sent_at=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)).map(
-        lambda dt: dt.replace(tzinfo=JP_CALENDAR.tz)
+    # Any instant a Date header can give, the ends of the calendar included.
+    sent_at=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
     ),
 )
 def test_the_readers_never_raise_and_an_ask_is_due_ahead_within_200_days(
@@ -215,13 +216,30 @@ def test_the_readers_never_raise_and_an_ask_is_due_ahead_within_200_days(
     request = find_request(text, sent_at, JP_CALENDAR)
     asks_question(text)
 
+    horizon = timedelta(days=201)  # 200 days ahead, to the end of that day
     for promise in promises:
-        assert sent_at < promise.due_at <= sent_at + timedelta(days=201)
+        assert sent_at < promise.due_at <= sent_at + horizon
     if request is not None:
         assert len(request.what) <= MAX_WHAT_CHARS
         assert request.phrase
         if request.due_at is not None:
-            assert sent_at < request.due_at <= sent_at + timedelta(days=201)
+            assert sent_at < request.due_at <= sent_at + horizon
             assert request.date == JP_CALENDAR.local(request.due_at).date()
         else:
             assert request.date is None
+
+
+@pytest.mark.parametrize(
+    "sent_at",
+    [datetime(9999, 12, 20, 10, tzinfo=UTC), datetime(1, 1, 2, 10, tzinfo=UTC)],
+    ids=["year-9999", "year-1"],
+)
+@pytest.mark.parametrize(
+    "text",
+    ["月末までにお送りします", "今週中にご確認ください", "by the end of the month", "週明けまでに"],
+)
+def test_a_date_header_at_the_end_of_the_calendar_gives_nothing_and_no_error(
+    text: str, sent_at: datetime
+) -> None:
+    assert find_promises(text, sent_at, JP_CALENDAR) == []
+    assert find_request(text, sent_at, JP_CALENDAR) is None
