@@ -134,6 +134,7 @@ def test_a_closing_question_is_a_request_without_a_date() -> None:
         "\n\nKind regards,\nHanako Yamada\nStudio Sample\nhttps://studio.example",
         "\n-- \nHanako Yamada | TEL 03-1234-5678",
         "\n\nHanako",
+        "\n\nBest,\nHanako Yamada\nStudio Sample Inc.\nMobile: 090-1234-5678\nhanako@example.jp",
     ],
 )
 def test_closing_lines_and_the_signature_do_not_hide_the_question(tail: str) -> None:
@@ -152,6 +153,8 @@ def test_closing_lines_and_the_signature_do_not_hide_the_question(tail: str) -> 
         "「いつ届きますか？」とのお問い合わせがありました。",
         "承知いたしました。\n\n> 資料はいつ届きますか？",
         "ご確認いただけますでしょうか",  # no question mark: not read as a question
+        "Can you check?\nThe mobile layout looks off.",  # a sentence after it, not a signature
+        "ご確認いただけますか？\n以上の点、ご承知おきください。",
         "",
     ],
 )
