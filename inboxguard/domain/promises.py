@@ -4,6 +4,13 @@ When in doubt there is no promise: a false promise hides a thread that needs an 
 which is worse than a promise missed. Everything is resolved against the day the message
 was sent in the owner's zone (``calendar.local(sent_at)``) and the owner's business calendar.
 
+``read_deadlines`` is the one date reader: it reads my own text sentence by sentence
+(quoted lines, quoted history and the signature left out) and says for each deadline whose
+act it is. A deadline the sentence asks the reader to meet (「〇日までにいただけますと幸いで
+す」, "could you send it by Friday") is a request (``requests.find_request``), never a
+promise; one I keep (「〇日までに回答いたします」, "I'll send it by Friday", and 「〇日まで
+お待ちください」, which asks only for patience with my date) is a promise.
+
 What counts:
 
 - Only a *deadline*: ja ``まで`` / ``までに`` / ``までには`` / ``中(に)``; en ``by …`` or
@@ -21,8 +28,11 @@ What counts:
   ``end of (the) day`` / ``EOD`` / ``COB``, ``end of (the) week`` / ``EOW``, ``end of
   (the) month`` / ``EOM``, ``Nov 25``, ``November 25th``, ``25 November``, ``Wednesday,
   November 25`` (weekday must agree), ``the 25th`` (the next 25th), ``11/25`` (US order).
-- Month/day without a year is the next such date on or after sending, at most 200 days
-  ahead (「1月10日までに」 written in December is next January).
+- Business days: 「3営業日以内に」, 「2営業日後までに」, "within 3 business days" (counted
+  from the day sent, as ``calendar.add_business_days``).
+- Month/day without a year is the next such date on or after sending (「1月10日までに」
+  written in December is next January). No deadline is more than 200 days ahead, whatever
+  its year says.
 - Time of day: 「15時までに」, 「15:00までに」, 「午後3時までに」, 「15時半までに」; en
   ``3pm``, ``3 pm``, ``15:00``, ``noon``, before or after a date (``by 3 pm tomorrow``,
   ``by Friday 5pm``). A time alone means today. An hour from 0 to 6 without 午前/午後 or
@@ -57,6 +67,9 @@ _EN_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MAX_AHEAD_DAYS = 200
 _DAY_OF_MONTH_SCAN_DAYS = 62
+# Reckoning runs up to a year past the sent day (and a week before it): keep clear of the
+# years ``date`` cannot hold.
+_FIRST_YEAR, _LAST_YEAR = 2, 9997
 
 # All patterns run on normalise_for_matching output: NFKC (full-width digits, brackets and
 # colons become ASCII), casefolded, whitespace collapsed.
@@ -163,15 +176,21 @@ class Deadline:
 def read_deadlines(text: str, sent_at: datetime, calendar: BusinessCalendar) -> list[Deadline]:
     """Every deadline in ``text`` still ahead of ``sent_at`` and at most 200 days away,
     earliest due first: the one date reader behind promises and requests."""
-    if not text:
-        return []
+    if not text or not _FIRST_YEAR <= sent_at.year <= _LAST_YEAR:
+        return []  # a Date header at the ends of the calendar is broken: no date to reckon
     sent_day = calendar.local(sent_at).date()
     out = []
     for sentence in sentences(text):
+        plain = sentence.normalised
+        # Each reader needs its word; most sentences have none and skip the long patterns.
         found = [
-            *_ja(sentence.normalised, sent_day, calendar),
-            *_en(sentence.normalised, sent_day, calendar),
-            *_business_days(sentence.normalised, sent_day, calendar),
+            *(_ja(plain, sent_day, calendar) if "まで" in plain or "中" in plain else ()),
+            *(_en(plain, sent_day, calendar) if "by " in plain or "later than" in plain else ()),
+            *(
+                _business_days(plain, sent_day, calendar)
+                if "営業日" in plain or "within" in plain
+                else ()
+            ),
         ]
         for item in found:
             if (item.day - sent_day).days > _MAX_AHEAD_DAYS:
@@ -268,15 +287,19 @@ def sentences(text: str) -> list[Sentence]:
 def sentences_of(lines: Sequence[str]) -> list[Sentence]:
     """The sentences of one paragraph. A sentence wrapped over lines is joined: with no
     space between Japanese text, with one elsewhere."""
-    joined = ""
+    parts: list[str] = []
     for line in lines:
-        if joined and not (_is_wide(joined[-1]) and _is_wide(line[0])):
-            joined += " "
-        joined += line
+        if not line:
+            continue
+        if parts and not (_is_wide(parts[-1][-1]) and _is_wide(line[0])):
+            parts.append(" ")
+        parts.append(line)
+    joined = "".join(parts)
     out = []
     start = 0
+    brackets = _Brackets()
     for match in _SENTENCE_END.finditer(joined):
-        if _inside_brackets(joined, start, match.start()) or _after_abbreviation(joined, match):
+        if brackets.open_at(joined, match.start()) or _after_abbreviation(joined, match):
             continue
         out.append(joined[start : match.end()])
         start = match.end()
@@ -300,14 +323,32 @@ def _is_wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
-def _inside_brackets(text: str, start: int, end: int) -> bool:
-    depth = 0
-    for char in text[start:end]:
-        if char in _OPENERS:
-            depth += 1
-        elif char in _CLOSERS and depth:
-            depth -= 1
-    return depth > 0
+class _Brackets:
+    """Whether a position is inside 「…」 or (…): a stop there is someone's words quoted
+    (「いつ届きますか？」と…), not the end of my sentence. Read once, left to right; a bracket
+    left open for long was a typo and is forgotten, so one stray 「 cannot join a whole
+    message into one sentence."""
+
+    _FORGET_AFTER = 200
+
+    def __init__(self) -> None:
+        self._read = 0
+        self._depth = 0
+        self._opened_at = 0
+
+    def open_at(self, text: str, end: int) -> bool:
+        for index in range(self._read, end):
+            char = text[index]
+            if char in _OPENERS:
+                if not self._depth:
+                    self._opened_at = index
+                self._depth += 1
+            elif char in _CLOSERS and self._depth:
+                self._depth -= 1
+        self._read = max(self._read, end)
+        if self._depth and end - self._opened_at > self._FORGET_AFTER:
+            self._depth = 0
+        return self._depth > 0
 
 
 def _after_abbreviation(text: str, match: re.Match[str]) -> bool:
@@ -324,10 +365,12 @@ def _after_abbreviation(text: str, match: re.Match[str]) -> bool:
 _JA_ASK = re.compile(
     r"(?<!させて)(?<!せて)(?:いただ|頂)"
     r"(?:け(?:ます|ません|ないでしょうか|ないか|る(?:でしょうか|か))"
-    r"|け(?:れば|ると|ますと|ましたら|たら)(?=\s*(?:大変|非常に|とても)?\s*(?:幸い|助か|ありがた|有難"
-    r"|有り難|嬉し|うれし|と存じ|と思))"
-    r"|き(?:たく|たい|ます|ますよう|ませんか))"
-    r"|(?:くださ|下さ)(?:い|る)"
+    # 「いただければ幸いです」 and 「お送りいただければ対応いたします」 alike: the date is theirs.
+    r"|け(?:れば|ると|ますと|ましたら|たら)"
+    r"|き(?:たく|たい|ます|ますよう|ませんか)"
+    # 「ご確認いただき、ご返信ください」 chains asks; 「ご連絡いただき、ありがとう」 thanks.
+    r"|き\s*[、,](?!\s*(?:誠に|大変|本当に)?\s*(?:ありがと|有難|感謝|恐縮|助かりました)))"
+    r"|(?:くださ|下さ)(?:い|る|れば|ったら)"
     r"|お願い(?!が|を|の|は|した|しま(?:した|す)?(?:ので|が))"
     r"|願います|頂戴(?:でき|したく|いたしたく|致したく)|賜(?:り|れ)"
     r"|(?:もらえ|貰え)(?:ます|ません|る|ない)|(?:ほし|欲し)い|くれ(?:ます|ません|る|ない)か"
@@ -338,8 +381,11 @@ _JA_MINE_FIRST = re.compile(
     r"させ|(?:し|いたし|致し|申し上げ|参り|伺い|ておき)ま(?:す|した)|ました|ます(?:ので|から|[。、]|$)"
     r"|ので|予定|つもり|てから"
 )
-# Asking the reader to wait, or for time, is asking them to accept my date: a promise.
-_JA_MY_TIME = re.compile(r"お待ち|待って|お時間|時間を|猶予|ご容赦|ご了承")
+# Asking the reader to wait is asking them to accept my date: a promise. So is asking for
+# time *until* a day (「25日までお時間をください」), not time *by* one (「来週中にお時間を
+# いただけますか」: a meeting).
+_JA_WAIT_FOR_ME = re.compile(r"お待ち|待って|ご容赦|ご了承")
+_JA_TIME_FOR_ME = re.compile(r"お時間|時間を|猶予")
 _EN_ASK = re.compile(
     r"\b(?:could|can|would|will) you\b(?! (?:like|want) (?:me|us)\b)"
     r"|\bplease\b(?!,? (?:note|find|see|be (?:aware|advised)|expect|rest assured|bear with|wait"
@@ -361,7 +407,12 @@ def _asks_reader(text: str, start: int, end: int) -> bool:
     ask = _JA_ASK.search(after)
     if ask is not None:
         before_ask = after[: ask.start()]
-        if not _JA_MINE_FIRST.search(before_ask) and not _JA_MY_TIME.search(before_ask):
+        until = text[start:end].endswith("まで")
+        if not (
+            _JA_MINE_FIRST.search(before_ask)
+            or _JA_WAIT_FOR_ME.search(before_ask)
+            or (until and _JA_TIME_FOR_ME.search(before_ask))
+        ):
             return True
     for anchor in _EN_ASK.finditer(text):
         if anchor.end() <= start and not _EN_MINE.search(text, anchor.end(), start):

@@ -64,16 +64,20 @@ def asks_question(text: str) -> str | None:
 
 _CLOSING = re.compile(
     r"^(?:(?:何卒|なにとぞ|引き続き|今後とも|どうぞ|どうか|改めまして|重ねて|ご確認の程|"
-    r"ご検討の程)?\s*(?:よろしく|宜しく)|以上|取り急ぎ|敬具|草々|拝|"
+    r"ご検討の程)?\s*(?:よろしく|宜しく)|以上(?:です|となります|[、。]|\s*$)|取り急ぎ|敬具|草々|"
     r"(?:best|kind|warm|warmest)?\s*regards\b|best\b|many thanks|thanks|thank you|cheers|"
     r"sincerely|yours|all the best|talk soon|have a (?:nice|good|great)|br\b)",
     re.IGNORECASE,
 )
+# Contact details and company names, in a line that is no sentence (a sentence ends in a
+# stop: "The mobile layout looks off." is content, "Mobile: 090-…" is not).
 _SIGNATURE_MARK = re.compile(
-    r"TEL|FAX|Mobile|E-?mail|URL|https?://|〒|株式会社|㈱|有限会社|合同会社|@"
-    r"|\d{2,4}-\d{2,4}-\d{3,4}|^[\s━─\-=＝*＊※_＿~〜～+]{6,}$",
+    r"^(?:TEL|FAX|Mobile|Phone|E-?mail|URL|Web|携帯|電話)\b|https?://|〒|株式会社|㈱|有限会社"
+    r"|合同会社|\S@\S|\d{2,4}-\d{2,4}-\d{3,4}|^[\s━─\-=＝*＊※_＿~〜～+]{6,}$",
     re.IGNORECASE,
 )
+_COMPANY_SUFFIX = re.compile(r"\b(?:inc|ltd|co|corp|llc)\.", re.IGNORECASE)
+_ENDS_SENTENCE = re.compile(r"[。.!！]$")
 _SENTENCE_MARK = re.compile(r"[。、．，.,!?！？…:：]")
 _HIRAGANA_END = re.compile(r"[\u3041-\u309f]$")
 _ASKED = re.compile(r"[?？]$")
@@ -119,9 +123,13 @@ def _without_closing(lines: list[str]) -> list[str]:
     end = len(lines)
     while end > 0:
         line = lines[end - 1]
+        bare = _COMPANY_SUFFIX.sub("", line)  # "Studio Sample Inc." ends no sentence
         if line and _ASKED.search(line):
             break  # a line that asks is content, whatever it begins with
-        if not line or _CLOSING.match(line) or _SIGNATURE_MARK.search(line) or _is_name(line):
+        signature = not _ENDS_SENTENCE.search(bare) and (
+            _SIGNATURE_MARK.search(bare) is not None or _is_name(bare)
+        )
+        if not line or signature or _CLOSING.match(line):
             end -= 1
             continue
         break
