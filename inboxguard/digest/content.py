@@ -306,8 +306,8 @@ class _Words:
         return HealthLine(
             account=name,
             since=self.when(since),
-            for_how_long=format_duration(
-                timedelta(minutes=int((self.now - since).total_seconds()) // 60)
+            for_how_long=spoken_duration(
+                int((self.now - since).total_seconds()) // 60, self.language
             ),
             error=error or "",
             next_attempt=self.when(next_attempt_at),
