@@ -5,7 +5,8 @@ Writes OUT_DIR/digest-phone.png (390 px wide, a phone) and OUT_DIR/digest-deskto
 (900 px), OUT_DIR defaulting to docs/images. Needs Debian's chromium (apt-get install
 chromium fonts-noto-cjk); Playwright drives it, no browser is downloaded. The mailbox is the
 demo's; two weeks of response history are added to the store so the statistics and the
-chart have something to show (deterministic: the same picture every run).
+chart have something to show (the same picture every run, but for the thread ids, which
+follow the demo's random Message-IDs).
 """
 
 from __future__ import annotations

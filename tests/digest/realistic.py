@@ -18,7 +18,7 @@ from pathlib import Path
 
 from inboxguard.backends import open_backend
 from inboxguard.demo import OWNER, build_sample_maildir, sample_config
-from inboxguard.digest.content import DigestContent
+from inboxguard.digest.content import DigestContent, ThreadLine
 from inboxguard.digest.render import render
 from inboxguard.digest.sending import compose
 from inboxguard.service.context import Context
@@ -108,13 +108,21 @@ def realistic_digest(base: Path, language: str = "ja") -> Rendered:
 
 def _with_long_ids(content: DigestContent) -> DigestContent:
     """Every thread as an Exchange account would name it."""
-    changes = {
-        name: [
-            dataclasses.replace(line, thread_id=LONG_THREAD_ID) for line in getattr(content, name)
-        ]
-        for name in ("overdue", "due_soon", "drafts_waiting", "promises", "incidents", "no_reply")
-    }
-    return dataclasses.replace(content, **changes)
+
+    def renamed(lines: list[ThreadLine]) -> list[ThreadLine]:
+        return [dataclasses.replace(line, thread_id=LONG_THREAD_ID) for line in lines]
+
+    return dataclasses.replace(
+        content,
+        overdue=renamed(content.overdue),
+        due_soon=renamed(content.due_soon),
+        drafts_waiting=renamed(content.drafts_waiting),
+        promises=renamed(content.promises),
+        no_reply=renamed(content.no_reply),
+        incidents=[
+            dataclasses.replace(line, thread_id=LONG_THREAD_ID) for line in content.incidents
+        ],
+    )
 
 
 def thread_blocks(content: DigestContent) -> list[str]:
