@@ -248,3 +248,12 @@ def test_a_section_is_one_macro_call(tmp_path: Path) -> None:
     assert "Waiting on clients (1)" in html and "Waiting on clients (1)" in text
     body = html.split("<body", 1)[1]  # the <title> leads with it too
     assert body.count("Chasing the invoice") == 2 and text.count("Chasing the invoice") == 2
+
+
+def test_within_a_section_the_nearest_deadline_comes_first(digest: Rendered) -> None:
+    content = digest.content
+    assert len(content.overdue) == 2 and len(content.due_soon) == 3
+    for lines in (content.overdue, content.due_soon, content.drafts_waiting, content.incidents):
+        deadlines = [line.due_at for line in lines]
+        assert None not in deadlines and deadlines == sorted(deadlines)  # type: ignore[type-var]
+    assert content.overdue[0].left == ("6時間超過" if content.language == "ja" else "6 h late")
