@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from inboxguard.domain.assessment import ThreadAssessment
 from inboxguard.domain.calendar import BusinessCalendar
@@ -49,9 +49,10 @@ class ThreadLine:
     subject: str
     who: str
     when: str  # the deadline in the owner's words, or ""
-    left: str  # "3h12m" / "2h late" / ""
+    left: str  # "残り 2時間59分" / "6時間超過" / "2 h 59 min left" / "6 h late" / ""
     note: str = ""
-    late: bool = False  # the deadline has passed (the layout shows it as such)
+    late: bool = False  # the deadline has passed: the layout shows it in red
+    due_at: datetime | None = None  # for ordering and the subject line, never shown raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,9 @@ class IncidentLine:
     left: str
     late: bool
     opened: str
+    due_at: datetime | None = None
+    account: str = ""
+    thread_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +209,9 @@ def build_content(
                     left=words.left(stage.due_at),
                     late=stage.due_at <= now,
                     opened=words.when(incident.opened_at),
+                    due_at=stage.due_at,
+                    account=view.thread.account,
+                    thread_id=view.thread.id,
                 )
             )
         if status.awaiting is not None and status.clock_message is None:
@@ -217,8 +224,10 @@ def build_content(
             if now - latest <= NO_REPLY_REVIEW:
                 note = reason_text(status.reason, words.language)
                 quiet.append(words.thread(view, None, note=note))
-    incidents.sort(key=lambda line: (not line.late, line.due))
-    awaiting.sort(key=lambda line: not line.late)  # overdue asks first, then by due time
+    # Within a section the nearest deadline first (the most late, among overdue ones).
+    for lines in (overdue, due_soon, waiting, promises, awaiting, meetings):
+        lines.sort(key=_by_deadline)
+    incidents.sort(key=_by_deadline)
 
     failing, failing_long, failing_channels = _failures(health, channels, words, now)
     week = [e for e in episodes if e.started_at >= now - timedelta(days=7)]
@@ -291,13 +300,14 @@ class _Words:
         return format_due(self.calendar.local(moment), self.language) if moment else ""
 
     def left(self, target: datetime | None) -> str:
+        """The time to ``target`` as the digest's headline says it: "残り 2時間59分"."""
         if target is None:
             return ""
         seconds = int((target - self.now).total_seconds())
-        amount = format_duration(timedelta(minutes=abs(seconds) // 60))
+        amount = spoken_duration(abs(seconds) // 60, self.language)
         if seconds < 0:
             return f"{amount}超過" if self.ja else f"{amount} late"
-        return f"残り{amount}" if self.ja else f"{amount} left"
+        return f"残り {amount}" if self.ja else f"{amount} left"
 
     def who(self, view: ThreadAssessment) -> str:
         # Names and subjects are strangers' text: shown without bidi tricks or runaway width.
@@ -315,6 +325,7 @@ class _Words:
             left=self.left(target),
             note=note,
             late=target is not None and target <= self.now,
+            due_at=target,
         )
 
     def awaiting_note(self, view: ThreadAssessment) -> str:
@@ -362,6 +373,7 @@ class _Words:
             left=line.left if meeting.occurrence.end <= self.now else "",
             note=line.note,
             late=meeting.due(self.now),
+            due_at=line.due_at,
         )
 
     def trust(self, label: str | None, figures: TrustFigures, index: int) -> TrustLine:
@@ -399,8 +411,8 @@ class _Words:
         return HealthLine(
             account=name,
             since=self.when(since),
-            for_how_long=format_duration(
-                timedelta(minutes=int((self.now - since).total_seconds()) // 60)
+            for_how_long=spoken_duration(
+                int((self.now - since).total_seconds()) // 60, self.language
             ),
             error=error or "",
             next_attempt=self.when(next_attempt_at),
@@ -433,6 +445,31 @@ class _Words:
 
     def day_label(self, local_now: datetime) -> str:
         return format_due(local_now, self.language).rsplit(" ", 1)[0]
+
+
+def spoken_duration(minutes: int, language: str) -> str:
+    """A duration as a person reads it on a phone: ``2時間59分`` / ``2 h 59 min``.
+
+    Minutes count below a day; above, days and hours (a deadline three days out is not
+    planned to the minute). ``format_duration``'s ``2h59m`` is for logs and tables.
+    """
+    ja = language == "ja"
+    days, rest = divmod(max(minutes, 0), 24 * 60)
+    hours, mins = divmod(rest, 60)
+    units = (("日", " d"), ("時間", " h"), ("分", " min"))
+    amounts = (days, hours, 0) if days else (0, hours, mins)
+    parts = [
+        f"{n}{ja_unit if ja else en_unit}"
+        for n, (ja_unit, en_unit) in zip(amounts, units, strict=True)
+        if n
+    ]
+    if not parts:
+        return "0分" if ja else "0 min"
+    return "".join(parts) if ja else " ".join(parts)
+
+
+def _by_deadline(line: ThreadLine | IncidentLine) -> tuple[bool, datetime]:
+    return (line.due_at is None, line.due_at or datetime.max.replace(tzinfo=UTC))
 
 
 def _rounded(value: timedelta | None) -> str:
