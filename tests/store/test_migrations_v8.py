@@ -15,7 +15,6 @@ from sqlalchemy import (
     Float,
     Integer,
     MetaData,
-    Table,
     create_engine,
     insert,
     select,
