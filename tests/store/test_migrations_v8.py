@@ -4,6 +4,7 @@ table, reaches v8 with each row kept; the fresh v8 schema is the migrated one an
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import date, datetime
 from typing import Any
 
@@ -23,7 +24,8 @@ from sqlalchemy import (
 
 from inboxguard.store import StateStore, schema
 from inboxguard.store.migrations import CURRENT_VERSION, STEPS, stored_version
-from tests.conftest import Backend
+from tests.conftest import Backend, PostgresSession
+from tests.store import workers
 from tests.store.test_migrations import shape
 
 WHEN = datetime(2026, 11, 20, 3, 0)  # naive UTC, as every version stores it
@@ -136,3 +138,23 @@ def test_the_steps_end_at_the_tables_schema_py_describes(backend: Backend) -> No
     assert {"account_leases", "account_cycles"} <= set(shape(described))
     store.close()
     described.dispose()
+
+
+def test_two_processes_creating_a_new_postgresql_store_at_once_take_turns(
+    postgres: PostgresSession,
+) -> None:
+    # The migration's advisory lock: one creates the tables, the other finds them current.
+    urls = [postgres.server.url(postgres.fresh(migrated=False)) for _ in range(10)]
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    results = ctx.Queue()
+    processes = [
+        ctx.Process(target=workers.open_each, args=(urls, barrier, results)) for _ in range(2)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=120) for _ in range(2 * len(urls))]
+    for process in processes:
+        process.join(timeout=30)
+    assert [o for o in outcomes if o[1] != CURRENT_VERSION] == []
+    assert len(outcomes) == 20

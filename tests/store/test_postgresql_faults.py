@@ -264,3 +264,15 @@ def test_a_read_only_store_on_postgresql_is_read_only_at_the_server(
     with pytest.raises(Exception, match="read-only transaction"), store.engine.begin() as c:
         c.execute(text("DELETE FROM marks"))
     store.close()
+
+
+def test_a_missing_privilege_is_told_as_the_role_s_not_a_file_s(
+    store: StateStore, postgres: PostgresSession, database: str
+) -> None:
+    postgres.server.sql("ALTER TABLE marks OWNER TO postgres", database)
+    with pytest.raises(StoreError) as caught:
+        store.marks("work")
+    assert one_line(caught.value).endswith(
+        ": permission denied for table marks; the role in state.url lacks a privilege on the"
+        " database (see docs/state.md)"
+    )
