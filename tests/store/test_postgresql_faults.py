@@ -276,3 +276,19 @@ def test_a_missing_privilege_is_told_as_the_role_s_not_a_file_s(
         ": permission denied for table marks; the role in state.url lacks a privilege on the"
         " database (see docs/state.md)"
     )
+
+
+def test_a_url_without_a_password_takes_it_from_the_client_library(
+    postgres: PostgresSession, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As docs/state.md says: the password in ~/.pgpass or PGPASSWORD, not in state.url.
+    url = postgres.server.url(database).replace(f":{PASSWORD}@", "@")
+    assert PASSWORD not in url
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    store = StateStore.open(url)
+    store.record_poll("work", at=AT, error=None)
+    assert store.name == url
+    store.close()
+    monkeypatch.delenv("PGPASSWORD")
+    with pytest.raises(StoreUnreachableError, match="no password supplied"):
+        StateStore.open(url)
