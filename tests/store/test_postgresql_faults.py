@@ -10,7 +10,9 @@ a real SQLSTATE at a chosen statement, counted in a sequence (which no rollback 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -292,3 +294,20 @@ def test_a_url_without_a_password_takes_it_from_the_client_library(
     monkeypatch.delenv("PGPASSWORD")
     with pytest.raises(StoreUnreachableError, match="no password supplied"):
         StateStore.open(url)
+
+
+def test_due_accounts_skip_a_lease_another_worker_is_writing_right_now(
+    store: StateStore, postgres: PostgresSession, database: str
+) -> None:
+    for account in ("a", "b"):
+        assert store.acquire_lease(account, "dead", timedelta(minutes=5), AT - timedelta(hours=1))
+    other = psycopg.connect(postgres.server.url(database).replace("+psycopg", ""))
+    try:
+        # Another worker is taking "a" over: its row is locked until that worker commits.
+        other.execute("SELECT * FROM account_leases WHERE account = 'a' FOR UPDATE")
+        started = time.monotonic()
+        assert store.due_accounts(["a", "b", "c"], "me", AT, 10) == ["b", "c"]
+        assert time.monotonic() - started < 2  # skipped, not waited for
+    finally:
+        other.close()
+    assert store.due_accounts(["a", "b", "c"], "me", AT, 10) == ["a", "b", "c"]
