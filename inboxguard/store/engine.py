@@ -17,6 +17,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
+from psycopg.abc import Buffer
+from psycopg.types.string import StrDumperUnknown
 from sqlalchemy import URL, Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -123,8 +125,8 @@ def create_store_engine(location: StoreLocation, *, read_only: bool) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", partial(_sqlite_connect, read_only=read_only))
         event.listen(engine, "begin", _sqlite_begin)
-    elif read_only:
-        event.listen(engine, "connect", _postgresql_read_only)
+    else:
+        event.listen(engine, "connect", partial(_postgresql_connect, read_only=read_only))
     return engine
 
 
@@ -166,11 +168,23 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _postgresql_read_only(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-    cursor.close()
-    dbapi_connection.commit()  # a SET inside a transaction rolled back would be undone
+class _NulFreeText(StrDumperUnknown):
+    """Text as psycopg sends it, with NUL replaced by U+FFFD: PostgreSQL's text cannot hold
+    NUL, and a hostile header (a subject, an address, a Message-ID) must not make its
+    message, or the folder's whole batch, impossible to store. Applied to every value, the
+    same way, so a Message-ID and the In-Reply-To naming it still match."""
+
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+
+
+def _postgresql_connect(dbapi_connection: Any, _record: Any, *, read_only: bool) -> None:
+    dbapi_connection.adapters.register_dumper(str, _NulFreeText)
+    if read_only:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        cursor.close()
+        dbapi_connection.commit()  # a SET inside a transaction rolled back would be undone
 
 
 class CommitUnknown(Exception):
