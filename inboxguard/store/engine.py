@@ -302,6 +302,17 @@ def _scrub(message: str, secret: str | None) -> str:
     return message.replace(secret, "***") if secret else message
 
 
+_WRONG_URL = (
+    "password authentication failed",
+    "authentication failed",
+    "does not exist",
+    "no pg_hba.conf entry",
+    "password is required",
+    "no password supplied",
+    "permission denied for database",
+)
+
+
 def reach(engine: Engine, location: StoreLocation) -> None:
     """Connect once to a server store, so that a wrong ``state.url`` (no such host, port,
     role or database; the login refused) is one ``StoreUnreachableError`` at open, told
@@ -313,8 +324,17 @@ def reach(engine: Engine, location: StoreLocation) -> None:
     except SQLAlchemyError as exc:
         engine.dispose()
         what = _scrub(describe(exc), location.url.password)
-        raise StoreUnreachableError(
-            location.name, f"cannot connect: {what}; check state.url and the server"
+        # The login refused or no such role or database: the URL is wrong, and retrying
+        # cannot help (exit 2, which systemd does not restart). A refused or timed out
+        # connection may be a server still starting at boot: a runtime failure (exit 1)
+        # that the service's restart, or the next cron run, tries again. libpq gives no
+        # SQLSTATE before the session exists, so its words decide.
+        if any(words in what.lower() for words in _WRONG_URL):
+            raise StoreUnreachableError(
+                location.name, f"cannot connect: {what}; check state.url"
+            ) from None
+        raise StoreConnectionError(
+            location.name, f"cannot connect: {what}; is the server running? (tried again later)"
         ) from None
 
 

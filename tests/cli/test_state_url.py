@@ -46,7 +46,11 @@ def client_mail(mail: Maildir) -> None:
 
 
 def one_line_exit_2(result: Result) -> str:
-    assert result.exit_code == 2, result.output
+    return one_line_exit(result, 2)
+
+
+def one_line_exit(result: Result, code: int) -> str:
+    assert result.exit_code == code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output
     assert PASSWORD not in result.output and "wrong-pw" not in result.output
@@ -72,16 +76,18 @@ def test_a_state_url_that_is_not_usable_is_exit_2(
 
 
 @pytest.mark.parametrize(
-    ("what", "said"),
+    ("what", "said", "code"),
     [
-        ("refused-login", "password authentication failed"),
-        ("no-database", 'database "no_such_db" does not exist'),
-        ("refused-port", "Connection refused"),
-        ("unknown-host", "no-such-host.invalid"),
+        ("refused-login", "password authentication failed", 2),
+        ("no-database", 'database "no_such_db" does not exist', 2),
+        # Maybe a server still starting at boot: a runtime failure, tried again (exit 1;
+        # the shipped units do not restart after exit 2).
+        ("refused-port", "Connection refused", 1),
+        ("unknown-host", "no-such-host.invalid", 1),
     ],
 )
-def test_a_server_that_cannot_be_reached_is_one_line_naming_it_and_exit_2(
-    tmp_path: Path, mail: Maildir, postgres: PostgresSession, what: str, said: str
+def test_a_server_that_cannot_be_reached_is_one_line_naming_it(
+    tmp_path: Path, mail: Maildir, postgres: PostgresSession, what: str, said: str, code: int
 ) -> None:
     server = postgres.server
     url = {
@@ -93,7 +99,7 @@ def test_a_server_that_cannot_be_reached_is_one_line_naming_it_and_exit_2(
     config = configured(tmp_path, mail, url)
     client_mail(mail)
     for args, what_if in ((("run", "--once"), False), (("status",), True)):
-        line = one_line_exit_2(invoke(config, *args, what_if=what_if))
+        line = one_line_exit(invoke(config, *args, what_if=what_if), code)
         assert line.startswith("inboxguard: state store postgresql+psycopg://inboxguard:***@")
         assert "cannot connect: " in line and said in line
     assert mail.drafts() == []
