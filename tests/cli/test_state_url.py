@@ -76,7 +76,7 @@ def test_a_state_url_that_is_not_usable_is_exit_2(
 
 
 @pytest.mark.parametrize(
-    ("what", "said", "code"),
+    "case",
     [
         ("refused-login", "password authentication failed", 2),
         ("no-database", 'database "no_such_db" does not exist', 2),
@@ -87,8 +87,9 @@ def test_a_state_url_that_is_not_usable_is_exit_2(
     ],
 )
 def test_a_server_that_cannot_be_reached_is_one_line_naming_it(
-    tmp_path: Path, mail: Maildir, postgres: PostgresSession, what: str, said: str, code: int
+    tmp_path: Path, mail: Maildir, postgres: PostgresSession, case: tuple[str, str, int]
 ) -> None:
+    what, said, code = case
     server = postgres.server
     url = {
         "refused-login": server.url("postgres", password="wrong-pw"),
