@@ -236,7 +236,7 @@ def wrong_url(postgres: PostgresSession, database: str, what: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("what", "said", "error", "code"),
+    "case",
     [
         (
             "refused-login",
@@ -254,12 +254,10 @@ def wrong_url(postgres: PostgresSession, database: str, what: str) -> str:
 def test_a_server_store_that_cannot_be_reached_at_open_is_one_line(
     postgres: PostgresSession,
     database: str,
-    what: str,
-    said: str,
-    error: type[StoreError],
-    code: int,
+    case: tuple[str, str, type[StoreError], int],
     read_only: bool,
 ) -> None:
+    what, said, error, code = case
     with pytest.raises(error) as caught:
         StateStore.open(wrong_url(postgres, database, what), read_only=read_only)
     message = str(caught.value)
