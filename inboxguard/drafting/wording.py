@@ -33,7 +33,7 @@ _EN = {
     ReasonCode.AWAITING: "I asked them for an answer by {date}",
     ReasonCode.AWAITING_QUESTION: "I asked a question; waiting for them until {date}",
     ReasonCode.AWAITING_OVERDUE: "what I asked for by {date} has not come",
-    ReasonCode.CALENDAR: "a calendar invitation, update or cancellation (no reply needed)",
+    ReasonCode.CALENDAR: "a calendar invitation, update or cancellation: no reply needed",
     ReasonCode.MINUTES_DUE: "the meeting {summary} ended and no minutes were sent",
 }
 

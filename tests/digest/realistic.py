@@ -134,6 +134,8 @@ def thread_blocks(content: DigestContent) -> list[str]:
             *content.due_soon,
             *content.drafts_waiting,
             *content.promises,
+            *content.meetings,
+            *content.awaiting,
         )
     ]
     heads += [incident.left for incident in content.incidents]

@@ -321,6 +321,13 @@ def test_unknown_tzid_and_floating_times_are_read_in_the_owners_zone() -> None:
     assert sittings(floating, berlin) == ["12-04 15:00-16:30"]
 
 
+@pytest.fixture(autouse=True)
+def _debug_reaches_capture() -> None:
+    # Another test may have configured logging at info (a filtering wrapper drops debug
+    # before capture_logs sees it): these tests read the debug lines.
+    structlog.reset_defaults()
+
+
 def test_unknown_tzid_is_logged_at_debug_without_summary_or_address() -> None:
     with structlog.testing.capture_logs() as logs:
         read("unknown_tzid")

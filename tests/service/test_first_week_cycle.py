@@ -124,11 +124,11 @@ def test_our_own_drafts_are_not_counted_as_new_mail(
 class Refusing(MaildirBackend):
     """A mailbox whose server refuses the login once, then works (the password fixed)."""
 
-    refusals = 1
+    refusals = 1  # per instance: each test (and each store it runs on) starts refused once
 
     def __enter__(self) -> MaildirBackend:
-        if Refusing.refusals:
-            Refusing.refusals -= 1
+        if self.refusals:
+            self.refusals -= 1
             raise LoginFailedError(self.account, "login refused")
         return super().__enter__()
 
