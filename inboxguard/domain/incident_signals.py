@@ -1,0 +1,456 @@
+"""The rule types incident detection is built from (SPEC §7): each a small named check.
+
+rules/incident.toml configures instances of these types (which words, which weight); the
+code here decides what a *shape* is. A check looks at a text already cut into sentences
+and analysed into words (``Sentence``), and answers with the evidence that made it fire
+(the rule's own word, e.g. ``届く`` for 届いていない) or None. Checks touch no I/O and know
+nothing of weights: scoring is ``incidents.score_incident``.
+
+Kinds (``KINDS`` is the table the rule loader reads):
+
+- ``negated_action``: a capability or action on a thing, negated. Japanese: a verb or
+  verbal noun whose inflection chain carries ない・ぬ・ず (届かない, 表示されません,
+  ログインできず, 受信できなくなっています); English: the verb with a negator a few words
+  before it (can't log in, doesn't load, nothing arrived, no longer syncs).
+- ``breakage``: a verb of breaking in a stated form (落ちてしまう, 止まっています, 消えていて;
+  crashed, keeps freezing, is broken), not negated, not asked for (停止していただけますか,
+  please stop the ads), not hypothetical (落ちた場合, if it crashes) and not with a subject
+  that makes it another sense (売上が落ちて, sales are down).
+- ``completed``: an action stated as done (解決しました, 復旧しました, 表示されるようになりました;
+  English phrases such as "working again").
+- ``words``: a phrase present as words (lemma sequence in Japanese, stems in English).
+- ``together``: a sentence holding a word of ``first`` and a word of ``second`` (thanks and
+  the past: 先日…お礼; error and design: エラーページのデザイン).
+- ``pattern``: a regular expression over the normalised sentence (HTTP status numbers).
+
+Shapes are read per sentence: a negation in one sentence never reaches a verb in another.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from inboxguard.domain import english_words, japanese_words
+from inboxguard.domain.english_words import Token
+from inboxguard.domain.japanese_words import Word
+from inboxguard.domain.normalise import normalise_for_matching
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_JA_SENTENCE_END = re.compile(r"(?<=[。．！？!?])")
+_EN_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[;])\s*")
+
+# --- sentences ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One normalised sentence, analysed on demand (Japanese only when it has any)."""
+
+    text: str
+
+    @cached_property
+    def ja(self) -> tuple[Word, ...]:
+        return japanese_words.words(self.text) if _NON_ASCII.search(self.text) else ()
+
+    @cached_property
+    def en(self) -> tuple[Token, ...]:
+        return english_words.tokens(self.text)
+
+
+def split_sentences(text: str) -> tuple[Sentence, ...]:
+    """``text`` as sentences: a blank line or a full stop ends one; a Japanese line
+    hard-wrapped mid-sentence ("障\\n害") is joined without a space, an English one with."""
+    paragraphs: list[str] = []
+    current = ""
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        line = raw.strip()
+        if not line:
+            if current:
+                paragraphs.append(current)
+            current = ""
+        elif not current:
+            current = line
+        elif current[-1] in "。．！？!?:：」』)）" or line[0] in "・•●■□◆◇※-*>【「":
+            paragraphs.append(current)
+            current = line
+        elif not current[-1].isascii() and not line[0].isascii():
+            current += line
+        else:
+            current += " " + line
+    if current:
+        paragraphs.append(current)
+    out = []
+    for paragraph in paragraphs:
+        for piece in _JA_SENTENCE_END.split(paragraph):
+            for part in _EN_SENTENCE_END.split(piece):
+                normalised = normalise_for_matching(part)
+                if normalised:
+                    out.append(Sentence(normalised))
+    return tuple(out)
+
+
+# --- Japanese inflection chains -------------------------------------------------------------
+
+# What may follow a verb inside its own inflection: auxiliaries, て/で/は/も, and the
+# verbs that only inflect (いる, しまう, できる, なる …). The chain ends at anything else.
+_JA_CHAIN_PARTICLES = frozenset({"て", "で", "は", "も", "ても", "ちゃ", "じゃ"})
+_JA_CHAIN_VERBS = frozenset(
+    {
+        "する", "為る", "できる", "出来る", "いる", "居る", "しまう", "仕舞う", "ちゃう", "くる",
+        "来る", "いく", "行く", "なる", "成る", "ある", "有る", "ござる", "おる", "れる",
+        "られる", "せる", "させる", "みる", "見る",
+    }
+)  # fmt: skip
+_JA_NEGATIONS = frozenset({"ない", "無い", "ぬ", "ず"})
+# A chain followed by one of these asks for the action or imagines it: no report.
+_JA_REQUESTS = frozenset(
+    {"いただく", "頂く", "いただける", "頂ける", "くださる", "下さる", "もらう", "貰う",
+     "欲しい", "ほしい", "願う", "たい"}
+)  # fmt: skip
+_JA_HYPOTHETICAL = frozenset(
+    {"場合", "際", "とき", "時", "可能性", "恐れ", "おそれ", "予定", "必要", "こと", "事",
+     "時間帯", "期間", "方法", "仕様", "前", "なら", "たら", "ば", "と", "か", "かどうか"}
+)  # fmt: skip
+_JA_STATED = frozenset({"た", "て", "ます", "しまう", "仕舞う", "ちゃう", "いる", "居る", "おる"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Chain:
+    words: tuple[Word, ...]
+    after: Word | None  # the first word past the chain
+    after2: Word | None
+
+    @property
+    def negated(self) -> bool:
+        return any(w.lemma in _JA_NEGATIONS and w.pos in ("助動詞", "形容詞") for w in self.words)
+
+    @property
+    def stated(self) -> bool:
+        return any(w.lemma in _JA_STATED or w.norm in _JA_STATED for w in self.words)
+
+    @property
+    def past(self) -> bool:
+        """Done: …ました, …した; not 見られていた (a former state, the past progressive)."""
+        done = any(w.lemma == "た" for w in self.words)
+        return done and not any(w.lemma in ("いる", "居る", "おる") for w in self.words)
+
+    @property
+    def asked_or_imagined(self) -> bool:
+        """ …していただけますか, …しないように, 落ちた場合, 止まったら (none of them a report)."""
+        if any(w.lemma in _JA_REQUESTS or w.lemma in _JA_HYPOTHETICAL for w in self.words):
+            return True
+        after = self.after
+        if after is None:
+            return False
+        if after.lemma in _JA_REQUESTS or after.lemma in _JA_HYPOTHETICAL:
+            return True
+        # …ないように(する): a purpose, as in a specification
+        return after.lemma == "よう" and self.after2 is not None and self.after2.surface == "に"
+
+    @property
+    def became(self) -> bool:
+        """…ようになりました: a state reached (表示されるようになりました)."""
+        return self.after is not None and self.after.lemma == "よう" and self.past_after
+
+    past_after: bool = False
+
+
+def _chain(words: tuple[Word, ...], head: int) -> _Chain:
+    end = head + 1
+    # 決済ができない: the capability's particle belongs to the chain when できる follows.
+    if (
+        end + 1 < len(words)
+        and words[end].pos == "助詞"
+        and words[end].lemma in ("が", "は", "も")
+        and words[end + 1].lemma in ("できる", "出来る")
+    ):
+        end += 1
+    while end < len(words):
+        w = words[end]
+        if w.pos == "助動詞" or (w.pos == "形容詞" and w.lemma in _JA_NEGATIONS):
+            end += 1
+        elif w.pos == "助詞" and w.lemma in _JA_CHAIN_PARTICLES:
+            end += 1
+        elif w.pos == "動詞" and (w.lemma in _JA_CHAIN_VERBS or w.norm in _JA_CHAIN_VERBS):
+            end += 1
+        else:
+            break
+    after = words[end] if end < len(words) else None
+    after2 = words[end + 1] if end + 1 < len(words) else None
+    rest = words[end : end + 6]
+    past_after = any(w.lemma == "なる" for w in rest) and any(w.lemma == "た" for w in rest)
+    return _Chain(words[head + 1 : end], after, after2, past_after)
+
+
+def _ja_subject(words: tuple[Word, ...], head: int) -> Word | None:
+    """The noun before the particle before ``head`` (売上 in 売上が落ちて)."""
+    index = head - 1
+    while index >= 0 and words[index].pos in ("助詞", "補助記号", "空白"):
+        index -= 1
+    return words[index] if index >= 0 and words[index].pos in ("名詞", "代名詞") else None
+
+
+# --- English context ------------------------------------------------------------------------
+
+_EN_NEGATORS = frozenset(
+    {"not", "no", "never", "nothing", "non", "nobody", "unable", "longer", "neither", "nor",
+     "without", "failed", "fail"}
+)  # fmt: skip
+_EN_LOOKBACK = 4
+_EN_HYPOTHETICAL = frozenset(
+    {"if", "when", "whenever", "whether", "case", "should", "must", "ensure", "sure", "so",
+     "unless", "avoid", "prevent", "would", "could"}
+)  # fmt: skip
+_EN_REQUEST_START = frozenset({"please", "could", "can", "would", "will", "pls", "kindly"})
+
+
+def _en_negated(tokens: tuple[Token, ...], index: int) -> bool:
+    for back in range(index - 1, max(-1, index - 1 - _EN_LOOKBACK), -1):
+        token = tokens[back]
+        if token.is_stop:
+            return False
+        if token.stem in _EN_NEGATORS or token.text in _EN_NEGATORS:
+            return True
+    return False
+
+
+def _en_imagined(tokens: tuple[Token, ...], index: int, *, future: bool = False) -> bool:
+    """An if/when/should before the word; with ``future``, also will/might ("the site will
+    be down on Sunday" is a plan; "it won't load" is a report, so not for negations)."""
+    words = _EN_HYPOTHETICAL | _EN_FUTURE if future else _EN_HYPOTHETICAL
+    return any(t.text in words for t in tokens[:index])
+
+
+_EN_FUTURE = frozenset({"will", "going", "gonna", "might", "may", "planned", "scheduled"})
+
+
+def _en_requested(tokens: tuple[Token, ...]) -> bool:
+    return bool(tokens) and tokens[0].text in _EN_REQUEST_START
+
+
+def _sequence_starts(haystack: list[str], needle: tuple[str, ...]) -> list[int]:
+    width = len(needle)
+    if not width:
+        return []
+    return [
+        i
+        for i in range(len(haystack) - width + 1)
+        if haystack[i] == needle[0] and tuple(haystack[i : i + width]) == needle
+    ]
+
+
+def _find_sequence(haystack: list[str], needle: tuple[str, ...]) -> bool:
+    if not needle:
+        return False
+    first = needle[0]
+    width = len(needle)
+    return any(
+        haystack[i] == first and tuple(haystack[i : i + width]) == needle
+        for i in range(len(haystack) - width + 1)
+    )
+
+
+# --- the checks -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A rule's words in both languages, pre-analysed once when the rules load."""
+
+    ja: tuple[str, ...] = ()
+    en: tuple[str, ...] = ()
+
+    @cached_property
+    def ja_heads(self) -> frozenset[str]:
+        return frozenset(w for entry in self.ja for w in japanese_words.lemma_sequence(entry)[:1])
+
+    @cached_property
+    def en_heads(self) -> frozenset[str]:
+        return frozenset(english_words.stem(entry.split()[0]) for entry in self.en if entry)
+
+    @cached_property
+    def ja_sequences(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple((entry, japanese_words.lemma_sequence(entry)) for entry in self.ja)
+
+    @cached_property
+    def en_sequences(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple((entry, english_words.stem_sequence(entry)) for entry in self.en)
+
+    def ja_entry(self, word: Word) -> str:
+        return next(
+            (e for e, seq in self.ja_sequences if seq[:1] in ((word.norm,), (word.lemma,))),
+            word.lemma,
+        )
+
+    def en_entry(self, token: Token) -> str:
+        return next((e for e, seq in self.en_sequences if seq[:1] == (token.stem,)), token.text)
+
+    def phrase_in(self, sentence: Sentence) -> str | None:
+        """The first entry present in ``sentence`` as a sequence of words."""
+        if sentence.ja:
+            norms = [w.norm for w in sentence.ja]
+            lemmas = [w.lemma for w in sentence.ja]
+            for entry, sequence in self.ja_sequences:
+                if _find_sequence(norms, sequence) or _find_sequence(lemmas, sequence):
+                    return entry
+        stems = [t.stem for t in sentence.en]
+        for entry, sequence in self.en_sequences:
+            if _find_sequence(stems, sequence):
+                return entry
+        return None
+
+
+Check = Callable[[Iterable[Sentence]], "str | None"]
+
+
+@dataclass(frozen=True)
+class NegatedAction:
+    words: Vocabulary
+
+    def check(self, sentences: Iterable[Sentence]) -> str | None:
+        for sentence in sentences:
+            ja = sentence.ja
+            for index, word in enumerate(ja):
+                if word.norm in self.words.ja_heads or word.lemma in self.words.ja_heads:
+                    chain = _chain(ja, index)
+                    if chain.negated and not chain.asked_or_imagined:
+                        return self.words.ja_entry(word)
+            en = sentence.en
+            for index, token in enumerate(en):
+                if token.stem in self.words.en_heads and _en_negated(en, index):
+                    # "doesn't show the checkbox yet": not built yet, not broken
+                    if not _en_imagined(en, index) and "yet" not in sentence.text:
+                        return self.words.en_entry(token)
+        return None
+
+
+@dataclass(frozen=True)
+class Breakage:
+    words: Vocabulary
+    other_senses: Vocabulary = field(default_factory=Vocabulary)  # subjects: 売上, sales
+
+    def check(self, sentences: Iterable[Sentence]) -> str | None:
+        for sentence in sentences:
+            ja = sentence.ja
+            for index, word in enumerate(ja):
+                if word.norm in self.words.ja_heads or word.lemma in self.words.ja_heads:
+                    chain = _chain(ja, index)
+                    stated = chain.stated or (chain.after is not None and chain.after.surface == "、")
+                    if not stated or chain.negated or chain.asked_or_imagined:
+                        continue
+                    subject = _ja_subject(ja, index)
+                    if subject is not None and (
+                        subject.norm in self.other_senses.ja_heads
+                        or subject.lemma in self.other_senses.ja_heads
+                    ):
+                        continue
+                    return self.words.ja_entry(word)
+            en = sentence.en
+            if _en_requested(en):
+                continue
+            stems = [t.stem for t in en]
+            for entry, sequence in self.words.en_sequences:
+                for index in _sequence_starts(stems, sequence):
+                    if _en_negated(en, index) or _en_imagined(en, index, future=True):
+                        continue
+                    before = {t.stem for t in en[max(0, index - 4) : index]}
+                    if before & self.other_senses.en_heads:
+                        continue
+                    return entry
+        return None
+
+
+@dataclass(frozen=True)
+class Completed:
+    words: Vocabulary
+
+    def check(self, sentences: Iterable[Sentence]) -> str | None:
+        for sentence in sentences:
+            ja = sentence.ja
+            for index, word in enumerate(ja):
+                if word.norm in self.words.ja_heads or word.lemma in self.words.ja_heads:
+                    chain = _chain(ja, index)
+                    if chain.negated or chain.asked_or_imagined and not chain.became:
+                        continue
+                    if chain.past or chain.became:
+                        return self.words.ja_entry(word)
+            if not ja and (found := self.words.phrase_in(sentence)) is not None:
+                return found
+        return None
+
+
+@dataclass(frozen=True)
+class Words:
+    words: Vocabulary
+
+    def check(self, sentences: Iterable[Sentence]) -> str | None:
+        for sentence in sentences:
+            if (found := self.words.phrase_in(sentence)) is not None:
+                return found
+        return None
+
+
+@dataclass(frozen=True)
+class Together:
+    first: Vocabulary
+    second: Vocabulary
+
+    def check(self, sentences: Iterable[Sentence]) -> str | None:
+        for sentence in sentences:
+            one = self.first.phrase_in(sentence)
+            if one is None:
+                continue
+            two = self.second.phrase_in(sentence)
+            if two is not None:
+                return f"{one}+{two}"
+        return None
+
+
+@dataclass(frozen=True)
+class Pattern:
+    patterns: tuple[re.Pattern[str], ...]
+
+    def check(self, sentences: Iterable[Sentence]) -> str | None:
+        for sentence in sentences:
+            for pattern in self.patterns:
+                if (match := pattern.search(sentence.text)) is not None:
+                    return match.group(0).strip()
+        return None
+
+
+SignalCheck = NegatedAction | Breakage | Completed | Words | Together | Pattern
+
+# kind name in rules/incident.toml → the lists it takes (besides name, weight, why).
+KINDS: Mapping[str, tuple[str, ...]] = {
+    "negated_action": ("ja", "en"),
+    "breakage": ("ja", "en", "other_senses_ja", "other_senses_en"),
+    "completed": ("ja", "en"),
+    "words": ("ja", "en"),
+    "together": ("first_ja", "first_en", "second_ja", "second_en"),
+    "pattern": ("patterns",),
+}
+
+
+def build_check(kind: str, lists: Mapping[str, tuple[str, ...]]) -> SignalCheck:
+    """The check of ``kind`` configured with ``lists`` (keys from ``KINDS[kind]``)."""
+
+    def vocabulary(prefix: str = "") -> Vocabulary:
+        # Analysed on first use, not here: loading rules must not load the dictionary.
+        return Vocabulary(ja=lists.get(f"{prefix}ja", ()), en=lists.get(f"{prefix}en", ()))
+
+    if kind == "negated_action":
+        return NegatedAction(vocabulary())
+    if kind == "breakage":
+        return Breakage(vocabulary(), vocabulary("other_senses_"))
+    if kind == "completed":
+        return Completed(vocabulary())
+    if kind == "words":
+        return Words(vocabulary())
+    if kind == "together":
+        return Together(vocabulary("first_"), vocabulary("second_"))
+    if kind == "pattern":
+        return Pattern(tuple(re.compile(p) for p in lists.get("patterns", ())))
+    raise ValueError(f"unknown signal kind {kind!r}")
