@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inboxguard.domain import japanese_words
+from inboxguard.domain import english_words, japanese_words
 from inboxguard.domain.incidents import IncidentRules, score_incident
 from inboxguard.rules import load_rules
 from tests.incidents.corpus import PARTS, load_corpus
@@ -38,16 +38,19 @@ def _row(label: str, results: list[tuple[bool, bool]]) -> str:
 
 
 def _parse_cost(rules: IncidentRules, texts: list[tuple[str, str]]) -> tuple[float, float]:
-    """Median and 95th percentile milliseconds per message, caches cleared each round."""
-    samples = []
-    for _ in range(5):
-        for subject, text in texts:
+    """Median and largest milliseconds per message (each the best of 5 runs with the
+    analyser's cache cleared: the machine is shared, the best run is the cost)."""
+    costs = []
+    for subject, text in texts:
+        best = float("inf")
+        for _ in range(5):
             japanese_words.words.cache_clear()
+            english_words.tokens.cache_clear()
             start = time.perf_counter()
             score_incident(subject, text, rules)
-            samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95)]
+            best = min(best, time.perf_counter() - start)
+        costs.append(best * 1000)
+    return statistics.median(costs), max(costs)
 
 
 def main(argv: list[str]) -> None:
@@ -78,19 +81,28 @@ def main(argv: list[str]) -> None:
         groups.setdefault(f"labelled {lang}", []).append((predicted, case.incident))
         if predicted != case.incident:
             kind = "false alarm" if predicted else "missed"
-            wrong.append(f"  labelled/{case.name}: {kind} score={result.score:g} {list(result.keywords)}")
-    print(f"threshold {rules.threshold:g}  subject_weight {rules.subject_weight:g}  "
-          f"signals {len(rules.signals)}")
-    print(f"{'part':<18} {'cases':>5} {'inc':>5} {'tp':>4} {'fp':>4} {'fn':>4} "
-          f"{'precision':>9} {'recall':>7}")
+            wrong.append(
+                f"  labelled/{case.name}: {kind} score={result.score:g} {list(result.keywords)}"
+            )
+    print(
+        f"threshold {rules.threshold:g}  subject_weight {rules.subject_weight:g}  "
+        f"signals {len(rules.signals)}"
+    )
+    print(
+        f"{'part':<18} {'cases':>5} {'inc':>5} {'tp':>4} {'fp':>4} {'fn':>4} "
+        f"{'precision':>9} {'recall':>7}"
+    )
     for part in (*PARTS, "labelled"):
         for lang in ("ja", "en"):
             print(_row(f"{part} {lang}", groups.get(f"{part} {lang}", [])))
         print(_row(f"{part} all", groups.get(f"{part} ja", []) + groups.get(f"{part} en", [])))
-    median, p95 = _parse_cost(rules, texts)
-    print(f"analyser load {load_ms:.0f} ms once per process; "
-          f"scoring per message median {median:.2f} ms, p95 {p95:.2f} ms "
-          f"({len(texts)} corpus messages, uncached)")
+    median, largest = _parse_cost(rules, texts)
+    longest = max(len(s) + len(t) for s, t in texts)
+    print(
+        f"analyser load {load_ms:.0f} ms once per process; "
+        f"analysis and scoring per message: median {median:.2f} ms, largest {largest:.2f} ms "
+        f"({len(texts)} corpus messages, up to {longest} characters, uncached)"
+    )
     if show_wrong:
         print("\n".join(wrong) if wrong else "no misclassified case")
 

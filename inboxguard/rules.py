@@ -190,7 +190,7 @@ def _signals(file: _File) -> tuple[SignalRule, ...]:
         if not isinstance(table, dict):
             raise file.error(f"signal[{index}]", "expected a table")
         kind = table.get("kind")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             raise file.error(f"{prefix}kind", f"one of {', '.join(KINDS)}")
         file.only_keys(table, _SIGNAL_KEYS | set(KINDS[kind]), prefix)
         name = table.get("name")

@@ -19,6 +19,11 @@ from inboxguard.domain.clients import ClientDirectory, ClientRule
 from inboxguard.domain.drafts import DraftPurpose, DraftRecord
 from inboxguard.domain.duties import DraftDuty, DraftSettings, owed_drafts
 from inboxguard.domain.identity import Identity
+from inboxguard.domain.incident_adjustments import (
+    NO_ADJUSTMENTS,
+    Adjustments,
+    owner_adjustments,
+)
 from inboxguard.domain.incident_protocol import Incident, evaluate_incident, incident_marks
 from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.reply_clock import (
@@ -169,6 +174,8 @@ def assess(
             drafts[draft.thread_id].append(draft)
     # Every row, whatever its time: a claim is a claim even seen from a what-if in the past.
     ledger = frozenset(d.message_id for d in snapshot.drafts)
+    # The owner's dismiss / incident marks so far re-weigh detection in every thread.
+    adjustments = owner_adjustments(m for m in snapshot.marks if m.at <= now)
     assessed = [
         assessment
         for thread in threads
@@ -180,6 +187,7 @@ def assess(
                 marks=marks.get(thread.id, ()),
                 drafts=drafts.get(thread.id, ()),
                 ledger=ledger,
+                adjustments=adjustments,
             )
         )
         is not None
@@ -196,6 +204,7 @@ def assess_thread(
     marks: Sequence[Mark] = (),
     drafts: Sequence[DraftRecord] = (),
     ledger: frozenset[str] = frozenset(),
+    adjustments: Adjustments = NO_ADJUSTMENTS,
 ) -> ThreadAssessment | None:
     """One thread at ``now`` (None: nobody owes an answer in it). ``marks`` and ``drafts``
     are the thread's own, up to ``now``; ``ledger`` every Message-ID the ledger holds."""
@@ -216,6 +225,7 @@ def assess_thread(
         identity=rules.identity,
         threshold=rules.incident_threshold,
         marks=incident_marks(marks),
+        adjustments=adjustments,
     )
     duties = owed_drafts(
         thread,

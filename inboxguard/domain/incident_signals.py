@@ -59,6 +59,18 @@ class Sentence:
     def en(self) -> tuple[Token, ...]:
         return english_words.tokens(self.text)
 
+    @cached_property
+    def norms(self) -> tuple[str, ...]:
+        return tuple(w.norm for w in self.ja)
+
+    @cached_property
+    def lemmas(self) -> tuple[str, ...]:
+        return tuple(w.lemma for w in self.ja)
+
+    @cached_property
+    def stems(self) -> tuple[str, ...]:
+        return tuple(t.stem for t in self.en)
+
 
 def split_sentences(text: str) -> tuple[Sentence, ...]:
     """``text`` as sentences: a blank line or a full stop ends one; a Japanese line
@@ -139,7 +151,7 @@ class _Chain:
 
     @property
     def asked_or_imagined(self) -> bool:
-        """ …していただけますか, …しないように, 落ちた場合, 止まったら (none of them a report)."""
+        """…していただけますか, …しないように, 落ちた場合, 止まったら (none of them a report)."""
         if any(w.lemma in _JA_REQUESTS or w.lemma in _JA_HYPOTHETICAL for w in self.words):
             return True
         after = self.after
@@ -158,6 +170,17 @@ class _Chain:
     past_after: bool = False
 
 
+def _inflects(w: Word) -> bool:
+    """Whether ``w`` is part of the inflection of the verb before it."""
+    if w.pos == "助動詞":
+        return True
+    if w.pos == "形容詞":
+        return w.lemma in _JA_NEGATIONS
+    if w.pos == "助詞":
+        return w.lemma in _JA_CHAIN_PARTICLES
+    return w.pos == "動詞" and (w.lemma in _JA_CHAIN_VERBS or w.norm in _JA_CHAIN_VERBS)
+
+
 def _chain(words: tuple[Word, ...], head: int) -> _Chain:
     end = head + 1
     # 決済ができない: the capability's particle belongs to the chain when できる follows.
@@ -169,15 +192,9 @@ def _chain(words: tuple[Word, ...], head: int) -> _Chain:
     ):
         end += 1
     while end < len(words):
-        w = words[end]
-        if w.pos == "助動詞" or (w.pos == "形容詞" and w.lemma in _JA_NEGATIONS):
-            end += 1
-        elif w.pos == "助詞" and w.lemma in _JA_CHAIN_PARTICLES:
-            end += 1
-        elif w.pos == "動詞" and (w.lemma in _JA_CHAIN_VERBS or w.norm in _JA_CHAIN_VERBS):
-            end += 1
-        else:
+        if not _inflects(words[end]):
             break
+        end += 1
     after = words[end] if end < len(words) else None
     after2 = words[end + 1] if end + 1 < len(words) else None
     rest = words[end : end + 6]
@@ -231,7 +248,7 @@ def _en_requested(tokens: tuple[Token, ...]) -> bool:
     return bool(tokens) and tokens[0].text in _EN_REQUEST_START
 
 
-def _sequence_starts(haystack: list[str], needle: tuple[str, ...]) -> list[int]:
+def _sequence_starts(haystack: tuple[str, ...], needle: tuple[str, ...]) -> list[int]:
     width = len(needle)
     if not width:
         return []
@@ -240,17 +257,6 @@ def _sequence_starts(haystack: list[str], needle: tuple[str, ...]) -> list[int]:
         for i in range(len(haystack) - width + 1)
         if haystack[i] == needle[0] and tuple(haystack[i : i + width]) == needle
     ]
-
-
-def _find_sequence(haystack: list[str], needle: tuple[str, ...]) -> bool:
-    if not needle:
-        return False
-    first = needle[0]
-    width = len(needle)
-    return any(
-        haystack[i] == first and tuple(haystack[i : i + width]) == needle
-        for i in range(len(haystack) - width + 1)
-    )
 
 
 # --- the checks -----------------------------------------------------------------------------
@@ -288,19 +294,46 @@ class Vocabulary:
     def en_entry(self, token: Token) -> str:
         return next((e for e, seq in self.en_sequences if seq[:1] == (token.stem,)), token.text)
 
+    @cached_property
+    def _ja_index(self) -> Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+        return _index(self.ja_sequences)
+
+    @cached_property
+    def _en_index(self) -> Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+        return _index(self.en_sequences)
+
     def phrase_in(self, sentence: Sentence) -> str | None:
         """The first entry present in ``sentence`` as a sequence of words."""
-        if sentence.ja:
-            norms = [w.norm for w in sentence.ja]
-            lemmas = [w.lemma for w in sentence.ja]
-            for entry, sequence in self.ja_sequences:
-                if _find_sequence(norms, sequence) or _find_sequence(lemmas, sequence):
-                    return entry
-        stems = [t.stem for t in sentence.en]
-        for entry, sequence in self.en_sequences:
-            if _find_sequence(stems, sequence):
-                return entry
+        if sentence.ja and self.ja:
+            found = _first_phrase(self._ja_index, sentence.norms) or _first_phrase(
+                self._ja_index, sentence.lemmas
+            )
+            if found is not None:
+                return found
+        if self.en:
+            return _first_phrase(self._en_index, sentence.stems)
         return None
+
+
+def _index(
+    sequences: Iterable[tuple[str, tuple[str, ...]]],
+) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Entries by their first word, so a sentence is walked once per vocabulary."""
+    index: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for entry, sequence in sequences:
+        if sequence:
+            index.setdefault(sequence[0], []).append((entry, sequence))
+    return {first: tuple(items) for first, items in index.items()}
+
+
+def _first_phrase(
+    index: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]], words: tuple[str, ...]
+) -> str | None:
+    for position, word in enumerate(words):
+        for entry, sequence in index.get(word, ()):
+            if words[position : position + len(sequence)] == sequence:
+                return entry
+    return None
 
 
 Check = Callable[[Iterable[Sentence]], "str | None"]
@@ -320,10 +353,14 @@ class NegatedAction:
                         return self.words.ja_entry(word)
             en = sentence.en
             for index, token in enumerate(en):
-                if token.stem in self.words.en_heads and _en_negated(en, index):
-                    # "doesn't show the checkbox yet": not built yet, not broken
-                    if not _en_imagined(en, index) and "yet" not in sentence.text:
-                        return self.words.en_entry(token)
+                # "doesn't show the checkbox yet": not built yet, not broken
+                if (
+                    token.stem in self.words.en_heads
+                    and _en_negated(en, index)
+                    and not _en_imagined(en, index)
+                    and "yet" not in sentence.text
+                ):
+                    return self.words.en_entry(token)
         return None
 
 
@@ -338,7 +375,8 @@ class Breakage:
             for index, word in enumerate(ja):
                 if word.norm in self.words.ja_heads or word.lemma in self.words.ja_heads:
                     chain = _chain(ja, index)
-                    stated = chain.stated or (chain.after is not None and chain.after.surface == "、")
+                    comma = chain.after is not None and chain.after.surface == "、"
+                    stated = chain.stated or comma
                     if not stated or chain.negated or chain.asked_or_imagined:
                         continue
                     subject = _ja_subject(ja, index)
@@ -351,7 +389,7 @@ class Breakage:
             en = sentence.en
             if _en_requested(en):
                 continue
-            stems = [t.stem for t in en]
+            stems = sentence.stems
             for entry, sequence in self.words.en_sequences:
                 for index in _sequence_starts(stems, sequence):
                     if _en_negated(en, index) or _en_imagined(en, index, future=True):
@@ -373,7 +411,7 @@ class Completed:
             for index, word in enumerate(ja):
                 if word.norm in self.words.ja_heads or word.lemma in self.words.ja_heads:
                     chain = _chain(ja, index)
-                    if chain.negated or chain.asked_or_imagined and not chain.became:
+                    if chain.negated or (chain.asked_or_imagined and not chain.became):
                         continue
                     if chain.past or chain.became:
                         return self.words.ja_entry(word)

@@ -50,7 +50,11 @@ def _load() -> Any:
     global _tokenizer  # noqa: PLW0603 - one analyser per process, loaded on first use
     with _lock:
         if _tokenizer is None:
-            from sudachipy import Dictionary, SplitMode  # noqa: PLC0415 - lazy by design
+            # Lazy by design: the dictionary loads on the first Japanese text, not on import.
+            from sudachipy import (  # type: ignore[import-untyped]  # noqa: PLC0415
+                Dictionary,
+                SplitMode,
+            )
 
             _tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.C)
         return _tokenizer
@@ -65,7 +69,7 @@ def words(text: str) -> tuple[Word, ...]:
     tokenizer = _load()
     try:
         morphemes = tokenizer.tokenize(text[:MAX_CHARS])
-    except Exception:  # noqa: BLE001 - Sudachi raises bare exceptions on odd input
+    except Exception:
         return ()
     out = []
     for m in morphemes:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from inboxguard.domain.incident_protocol import Incident, Stage
+from inboxguard.domain.incidents import decode_signal
 from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.reply_clock import ThreadState
+from inboxguard.domain.threading import Thread
 from inboxguard.errors import InboxGuardError, UnknownThreadError
 from inboxguard.service.assessing import assess_all, find_thread
 from inboxguard.service.context import Context
@@ -58,6 +60,7 @@ def apply_mark(
     account = store.thread_account(thread_id)
     if account is None:
         raise UnknownThreadError(thread_id)
+    signals: tuple[str, ...] = ()
     if action.is_incident_action:
         assessment = find_thread(ctx, store, account, thread_id, now)
         # None: the thread's mail left the look-back window, so nothing is open.
@@ -65,9 +68,33 @@ def apply_mark(
         refusal = _incident_refusal(incident, action, stage, ctx)
         if refusal is not None:
             return MarkOutcome(written=False, message=f"{thread_id}: {refusal}")
-    store.add_mark(Mark(account=account, thread_id=thread_id, action=action, stage=stage, at=now))
+        if assessment is not None and action in (MarkAction.DISMISS, MarkAction.INCIDENT):
+            signals = fired_signals(assessment.thread, incident, action)
+    store.add_mark(
+        Mark(
+            account=account,
+            thread_id=thread_id,
+            action=action,
+            stage=stage,
+            at=now,
+            signals=signals,
+        )
+    )
     label = f"{action} {stage}" if stage else action.value
     return MarkOutcome(written=True, message=f"{thread_id}: marked {label}")
+
+
+def fired_signals(thread: Thread, incident: Incident | None, action: MarkAction) -> tuple[str, ...]:
+    """The signals the owner's ``dismiss`` or ``incident`` corrects (SPEC §7): for a
+    dismissal, those of the message that opened the incident; for an incident mark, every
+    signal that fired in the counterpart's messages of the thread (too weakly to open)."""
+    if action is MarkAction.DISMISS and incident is not None and incident.keywords:
+        return tuple(k for k in incident.keywords if decode_signal(k) is not None)
+    found: dict[str, None] = {}
+    for message in thread.messages:
+        if message.incident is not None:
+            found.update(dict.fromkeys(k for k in message.incident.keywords if decode_signal(k)))
+    return tuple(found)
 
 
 class AmbiguousThreadError(InboxGuardError):
