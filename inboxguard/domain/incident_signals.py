@@ -285,11 +285,25 @@ class Vocabulary:
     def en_sequences(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         return tuple((entry, english_words.stem_sequence(entry)) for entry in self.en)
 
+    def heads_ja(self, word: Word) -> bool:
+        """``word`` is one of the rule's heads, or a compound noun ending in one
+        (カード決済 ends in 決済, メール送信 in 送信)."""
+        heads = self.ja_heads
+        if word.norm in heads or word.lemma in heads:
+            return True
+        if word.pos != "名詞":
+            return False
+        norm = word.norm
+        return any(norm[-k:] in heads for k in range(2, len(norm)))
+
     def ja_entry(self, word: Word) -> str:
-        return next(
-            (e for e, seq in self.ja_sequences if seq[:1] in ((word.norm,), (word.lemma,))),
-            word.lemma,
-        )
+        for entry, sequence in self.ja_sequences:
+            if sequence[:1] in ((word.norm,), (word.lemma,)):
+                return entry
+        for entry, sequence in self.ja_sequences:
+            if sequence and word.norm.endswith(sequence[0]):
+                return entry
+        return word.lemma
 
     def en_entry(self, token: Token) -> str:
         return next((e for e, seq in self.en_sequences if seq[:1] == (token.stem,)), token.text)
@@ -347,7 +361,7 @@ class NegatedAction:
         for sentence in sentences:
             ja = sentence.ja
             for index, word in enumerate(ja):
-                if word.norm in self.words.ja_heads or word.lemma in self.words.ja_heads:
+                if self.words.heads_ja(word):
                     chain = _chain(ja, index)
                     if chain.negated and not chain.asked_or_imagined:
                         return self.words.ja_entry(word)

@@ -207,7 +207,8 @@ def test_explain_json_has_the_spec_fields(config: Path, tmp_path: Path) -> None:
     assert data["automated"] is False and data["automated_reason"] is None
     assert "quoted" not in data["text"]
     assert data["promises"] == [{"phrase": "11月25日(水)までに", "date": "2026-11-25"}]
-    assert data["incident"] == {"score": 0.0, "keywords": []}
+    assert data["incident"]["score"] == 0.0 and data["incident"]["keywords"] == []
+    assert data["incident"]["signals"] == [] and data["incident"]["opens"] is False
 
 
 def test_explain_shows_the_incident_score_and_keywords(config: Path, tmp_path: Path) -> None:
@@ -218,7 +219,13 @@ def test_explain_shows_the_incident_score_and_keywords(config: Path, tmp_path: P
         "The checkout page shows an error.\n> quoted: outage, data loss\n".encode()
     )
     data = json.loads(invoke(config, "explain", str(eml), "--json").stdout)
-    assert data["incident"] == {"score": 10.0, "keywords": ["site down", "error"]}
+    incident = data["incident"]
+    assert incident["keywords"] == ["outage:site down=6", "wrong_data:error=2.5"]
+    assert incident["score"] == 8.5 and incident["threshold"] == 4.0 and incident["opens"]
+    assert [(s["name"], s["evidence"], s["where"]) for s in incident["signals"]] == [
+        ("outage", "site down", "subject"),
+        ("wrong_data", "error", "text"),
+    ]
 
 
 def test_a_bad_incident_rule_file_is_one_line_and_exit_2(mail: Maildir, tmp_path: Path) -> None:
