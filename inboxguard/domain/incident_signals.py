@@ -217,6 +217,9 @@ _EN_NEGATORS = frozenset(
      "without", "failed", "fail"}
 )  # fmt: skip
 _EN_LOOKBACK = 4
+# "None of the emails from the form have reached us": a negated subject reaches further.
+_EN_SUBJECT_NEGATORS = frozenset({"none", "nothing", "nobody", "no", "neither"})
+_EN_SUBJECT_LOOKBACK = 9
 _EN_HYPOTHETICAL = frozenset(
     {"if", "when", "whenever", "whether", "case", "should", "must", "ensure", "sure", "so",
      "unless", "avoid", "prevent", "would", "could"}
@@ -225,11 +228,14 @@ _EN_REQUEST_START = frozenset({"please", "could", "can", "would", "will", "pls",
 
 
 def _en_negated(tokens: tuple[Token, ...], index: int) -> bool:
-    for back in range(index - 1, max(-1, index - 1 - _EN_LOOKBACK), -1):
+    for back in range(index - 1, max(-1, index - 1 - _EN_SUBJECT_LOOKBACK), -1):
         token = tokens[back]
         if token.is_stop:
             return False
-        if token.stem in _EN_NEGATORS or token.text in _EN_NEGATORS:
+        near = index - back <= _EN_LOOKBACK
+        if near and (token.stem in _EN_NEGATORS or token.text in _EN_NEGATORS):
+            return True
+        if token.text in _EN_SUBJECT_NEGATORS:
             return True
     return False
 
