@@ -92,3 +92,42 @@ def test_explain_says_when_an_owner_adjustment_applied(ctx: Context) -> None:
     assert [a["signal"] for a in incident["adjustments"]] == ["failure:届く", "impact:お客様"]
     assert incident["adjusted_score"] < incident["threshold"] and not incident["opens"]
     assert incident["score"] == 5.5  # the rules' own score is still shown
+
+
+def test_a_cycle_opens_incidents_for_plain_failure_reports_and_not_for_near_misses(
+    ctx: Context, store: StateStore, maildir: Maildir
+) -> None:
+    mails = {
+        "<broken-form@client.example>": ("お問い合わせフォーム", FORM_BODY),
+        "<flyer@client.example>": (
+            "チラシの件",
+            "チラシの電話番号が間違っていました。すでに3000部配布してしまっています。\n",
+        ),
+        "<thanks@client.example>": (
+            "先日の障害対応のお礼",
+            "先日は夜遅くまでご対応いただきありがとうございました。その後は問題なく動いています。\n",
+        ),
+        "<design@client.example>": (
+            "404 page",
+            "Could you also design a custom 404 error page? No rush.\n",
+        ),
+    }
+    for mid, (subject, body) in mails.items():
+        maildir.add(
+            "INBOX",
+            sender=f"佐藤 花子 <{CLIENT}>",
+            to=f"山田 太郎 <{OWNER}>",
+            subject=subject,
+            date=NOW - timedelta(hours=1),
+            message_id=mid,
+            body=body,
+        )
+    written = cycle(ctx, store).drafts_written
+    reports = sorted(d.purpose for d in written if d.purpose == "first_report")
+    assert reports == ["first_report", "first_report"]
+    opened = {
+        view.thread.messages[0].message_id
+        for view in assess_account(ctx, store, "work", NOW)
+        if view.incident is not None and view.incident.is_open
+    }
+    assert opened == {"<broken-form@client.example>", "<flyer@client.example>"}
