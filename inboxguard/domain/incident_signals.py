@@ -29,80 +29,12 @@ Shapes are read per sentence: a negation in one sentence never reaches a verb in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from inboxguard.domain import english_words, japanese_words
 from inboxguard.domain.english_words import Token
+from inboxguard.domain.incident_text import Sentence, Vocabulary
 from inboxguard.domain.japanese_words import Word
-from inboxguard.domain.normalise import normalise_for_matching
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_JA_SENTENCE_END = re.compile(r"(?<=[。．！？!?])")
-_EN_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[;])\s*")
-
-# --- sentences ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """One normalised sentence, analysed on demand (Japanese only when it has any)."""
-
-    text: str
-
-    @cached_property
-    def ja(self) -> tuple[Word, ...]:
-        return japanese_words.words(self.text) if _NON_ASCII.search(self.text) else ()
-
-    @cached_property
-    def en(self) -> tuple[Token, ...]:
-        return english_words.tokens(self.text)
-
-    @cached_property
-    def norms(self) -> tuple[str, ...]:
-        return tuple(w.norm for w in self.ja)
-
-    @cached_property
-    def lemmas(self) -> tuple[str, ...]:
-        return tuple(w.lemma for w in self.ja)
-
-    @cached_property
-    def stems(self) -> tuple[str, ...]:
-        return tuple(t.stem for t in self.en)
-
-
-def split_sentences(text: str) -> tuple[Sentence, ...]:
-    """``text`` as sentences: a blank line or a full stop ends one; a Japanese line
-    hard-wrapped mid-sentence ("障\\n害") is joined without a space, an English one with."""
-    paragraphs: list[str] = []
-    current = ""
-    for raw in text.replace("\r\n", "\n").split("\n"):
-        line = raw.strip()
-        if not line:
-            if current:
-                paragraphs.append(current)
-            current = ""
-        elif not current:
-            current = line
-        elif current[-1] in "。．！？!?:：」』)）" or line[0] in "・•●■□◆◇※-*>【「":
-            paragraphs.append(current)
-            current = line
-        elif not current[-1].isascii() and not line[0].isascii():
-            current += line
-        else:
-            current += " " + line
-    if current:
-        paragraphs.append(current)
-    out = []
-    for paragraph in paragraphs:
-        for piece in _JA_SENTENCE_END.split(paragraph):
-            for part in _EN_SENTENCE_END.split(piece):
-                normalised = normalise_for_matching(part)
-                if normalised:
-                    out.append(Sentence(normalised))
-    return tuple(out)
-
 
 # --- Japanese inflection chains -------------------------------------------------------------
 
@@ -124,7 +56,7 @@ _JA_REQUESTS = frozenset(
 )  # fmt: skip
 _JA_HYPOTHETICAL = frozenset(
     {"場合", "際", "とき", "時", "可能性", "恐れ", "おそれ", "予定", "必要", "こと", "事",
-     "時間帯", "期間", "方法", "仕様", "前", "なら", "たら", "ば", "と", "か", "かどうか"}
+     "時間帯", "期間", "方法", "仕様", "前", "なら", "たら", "ば", "か", "かどうか"}
 )  # fmt: skip
 _JA_STATED = frozenset({"た", "て", "ます", "しまう", "仕舞う", "ちゃう", "いる", "居る", "おる"})
 
@@ -134,6 +66,7 @@ class _Chain:
     words: tuple[Word, ...]
     after: Word | None  # the first word past the chain
     after2: Word | None
+    past_after: bool  # なる…た just past the chain (…ようになりました)
 
     @property
     def negated(self) -> bool:
@@ -166,8 +99,6 @@ class _Chain:
     def became(self) -> bool:
         """…ようになりました: a state reached (表示されるようになりました)."""
         return self.after is not None and self.after.lemma == "よう" and self.past_after
-
-    past_after: bool = False
 
 
 def _inflects(w: Word) -> bool:
@@ -266,97 +197,6 @@ def _sequence_starts(haystack: tuple[str, ...], needle: tuple[str, ...]) -> list
 
 
 # --- the checks -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """A rule's words in both languages, pre-analysed once when the rules load."""
-
-    ja: tuple[str, ...] = ()
-    en: tuple[str, ...] = ()
-
-    @cached_property
-    def ja_heads(self) -> frozenset[str]:
-        return frozenset(w for entry in self.ja for w in japanese_words.lemma_sequence(entry)[:1])
-
-    @cached_property
-    def en_heads(self) -> frozenset[str]:
-        return frozenset(english_words.stem(entry.split()[0]) for entry in self.en if entry)
-
-    @cached_property
-    def ja_sequences(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        return tuple((entry, japanese_words.lemma_sequence(entry)) for entry in self.ja)
-
-    @cached_property
-    def en_sequences(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        return tuple((entry, english_words.stem_sequence(entry)) for entry in self.en)
-
-    def heads_ja(self, word: Word) -> bool:
-        """``word`` is one of the rule's heads, or a compound noun ending in one
-        (カード決済 ends in 決済, メール送信 in 送信)."""
-        heads = self.ja_heads
-        if word.norm in heads or word.lemma in heads:
-            return True
-        if word.pos != "名詞":
-            return False
-        norm = word.norm
-        return any(norm[-k:] in heads for k in range(2, len(norm)))
-
-    def ja_entry(self, word: Word) -> str:
-        for entry, sequence in self.ja_sequences:
-            if sequence[:1] in ((word.norm,), (word.lemma,)):
-                return entry
-        for entry, sequence in self.ja_sequences:
-            if sequence and word.norm.endswith(sequence[0]):
-                return entry
-        return word.lemma
-
-    def en_entry(self, token: Token) -> str:
-        return next((e for e, seq in self.en_sequences if seq[:1] == (token.stem,)), token.text)
-
-    @cached_property
-    def _ja_index(self) -> Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]:
-        return _index(self.ja_sequences)
-
-    @cached_property
-    def _en_index(self) -> Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]:
-        return _index(self.en_sequences)
-
-    def phrase_in(self, sentence: Sentence) -> str | None:
-        """The first entry present in ``sentence`` as a sequence of words."""
-        if sentence.ja and self.ja:
-            found = _first_phrase(self._ja_index, sentence.norms) or _first_phrase(
-                self._ja_index, sentence.lemmas
-            )
-            if found is not None:
-                return found
-        if self.en:
-            return _first_phrase(self._en_index, sentence.stems)
-        return None
-
-
-def _index(
-    sequences: Iterable[tuple[str, tuple[str, ...]]],
-) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
-    """Entries by their first word, so a sentence is walked once per vocabulary."""
-    index: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    for entry, sequence in sequences:
-        if sequence:
-            index.setdefault(sequence[0], []).append((entry, sequence))
-    return {first: tuple(items) for first, items in index.items()}
-
-
-def _first_phrase(
-    index: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]], words: tuple[str, ...]
-) -> str | None:
-    for position, word in enumerate(words):
-        for entry, sequence in index.get(word, ()):
-            if words[position : position + len(sequence)] == sequence:
-                return entry
-    return None
-
-
-Check = Callable[[Iterable[Sentence]], "str | None"]
 
 
 @dataclass(frozen=True)

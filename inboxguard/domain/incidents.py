@@ -35,7 +35,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from inboxguard.domain.incident_signals import SignalCheck, split_sentences
+from inboxguard.domain.incident_signals import SignalCheck
+from inboxguard.domain.incident_text import split_sentences
 from inboxguard.domain.message import Message
 from inboxguard.domain.normalise import normalise_for_matching
 
