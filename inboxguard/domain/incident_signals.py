@@ -212,15 +212,13 @@ class NegatedAction:
                     if chain.negated and not chain.asked_or_imagined:
                         return self.words.ja_entry(word)
             en = sentence.en
-            for index, token in enumerate(en):
-                # "doesn't show the checkbox yet": not built yet, not broken
-                if (
-                    token.stem in self.words.en_heads
-                    and _en_negated(en, index)
-                    and not _en_imagined(en, index)
-                    and "yet" not in sentence.text
-                ):
-                    return self.words.en_entry(token)
+            # "doesn't show the checkbox yet": not built yet, not broken
+            if "yet" in sentence.text:
+                continue
+            for entry, sequence in self.words.en_sequences:
+                for index in _sequence_starts(sentence.stems, sequence):
+                    if _en_negated(en, index) and not _en_imagined(en, index):
+                        return entry
         return None
 
 
