@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from inboxguard.domain.incidents import IncidentRules, decode_signal, score_incident
+from inboxguard.domain.incidents import (
+    MAX_TEXT_CHARS,
+    IncidentRules,
+    decode_signal,
+    score_incident,
+)
 from inboxguard.rules import load_rules
 
 
@@ -198,3 +203,9 @@ def test_hostile_text_scores_without_raising(rules: IncidentRules) -> None:
     texts = ["\x00\ufffd" * 5000, "障" * 60_000, "\u202e" + "届かない" * 3000, "=" * 70_000]
     for text in texts:
         score_incident(text[:200], text, rules)
+
+
+def test_only_the_start_of_a_long_text_is_read(rules: IncidentRules) -> None:
+    filler = "ご確認をお願いいたします。" * (MAX_TEXT_CHARS // 13 + 1)
+    assert score_incident("", "メールが届きません。" + filler, rules).opens
+    assert not score_incident("", filler + "メールが届きません。", rules).signals
