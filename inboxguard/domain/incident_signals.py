@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from inboxguard.domain.english_words import Token
 from inboxguard.domain.incident_text import Sentence, Vocabulary
@@ -151,10 +152,11 @@ _EN_LOOKBACK = 4
 # "None of the emails from the form have reached us": a negated subject reaches further.
 _EN_SUBJECT_NEGATORS = frozenset({"none", "nothing", "nobody", "no", "neither"})
 _EN_SUBJECT_LOOKBACK = 9
-_EN_HYPOTHETICAL = frozenset(
-    {"if", "when", "whenever", "whether", "case", "should", "must", "ensure", "sure", "so",
-     "unless", "avoid", "prevent", "would", "could"}
-)  # fmt: skip
+# Before the word, these make it a condition or a specification, not a report. Not "when"
+# ("when I click pay, nothing happens" is a report) nor "could" (customers couldn't log in).
+_EN_HYPOTHETICAL = frozenset({"if", "whether", "unless", "should", "must", "ensure", "avoid",
+                              "prevent"})  # fmt: skip
+_EN_HYPOTHETICAL_PAIRS = frozenset({("so", "that"), ("in", "case"), ("make", "sure")})
 _EN_REQUEST_START = frozenset({"please", "could", "can", "would", "will", "pls", "kindly"})
 
 
@@ -175,7 +177,10 @@ def _en_imagined(tokens: tuple[Token, ...], index: int, *, future: bool = False)
     """An if/when/should before the word; with ``future``, also will/might ("the site will
     be down on Sunday" is a plan; "it won't load" is a report, so not for negations)."""
     words = _EN_HYPOTHETICAL | _EN_FUTURE if future else _EN_HYPOTHETICAL
-    return any(t.text in words for t in tokens[:index])
+    before = tokens[:index]
+    if any(t.text in words for t in before):
+        return True
+    return any((a.text, b.text) in _EN_HYPOTHETICAL_PAIRS for a, b in pairwise(before))
 
 
 _EN_FUTURE = frozenset({"will", "going", "gonna", "might", "may", "planned", "scheduled"})
@@ -213,7 +218,7 @@ class NegatedAction:
                         return self.words.ja_entry(word)
             en = sentence.en
             # "doesn't show the checkbox yet": not built yet, not broken
-            if "yet" in sentence.text:
+            if any(t.text == "yet" for t in en):
                 continue
             for entry, sequence in self.words.en_sequences:
                 for index in _sequence_starts(sentence.stems, sequence):

@@ -96,6 +96,9 @@ def test_a_negation_on_something_else_or_in_a_request_is_no_failure(
         ("I placed a test order and nothing arrived.", "arrive"),
         ("The inventory sync no longer works.", "work"),
         ("Our tills can\u2019t connect to the server.", "connect"),
+        ("Customers couldn't check out all morning.", "check out"),
+        ("When I click pay, the page doesn't load.", "load"),
+        ("None of the emails from the contact form have reached us.", "reach"),
     ],
 )
 def test_english_negated_actions_are_failures(
