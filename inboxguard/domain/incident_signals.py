@@ -190,17 +190,6 @@ def _en_requested(tokens: tuple[Token, ...]) -> bool:
     return bool(tokens) and tokens[0].text in _EN_REQUEST_START
 
 
-def _sequence_starts(haystack: tuple[str, ...], needle: tuple[str, ...]) -> list[int]:
-    width = len(needle)
-    if not width:
-        return []
-    return [
-        i
-        for i in range(len(haystack) - width + 1)
-        if haystack[i] == needle[0] and tuple(haystack[i : i + width]) == needle
-    ]
-
-
 # --- the checks -----------------------------------------------------------------------------
 
 
@@ -220,10 +209,9 @@ class NegatedAction:
             # "doesn't show the checkbox yet": not built yet, not broken
             if any(t.text == "yet" for t in en):
                 continue
-            for entry, sequence in self.words.en_sequences:
-                for index in _sequence_starts(sentence.stems, sequence):
-                    if _en_negated(en, index) and not _en_imagined(en, index):
-                        return entry
+            for entry, index in self.words.en_occurrences(sentence):
+                if _en_negated(en, index) and not _en_imagined(en, index):
+                    return entry
         return None
 
 
@@ -252,15 +240,13 @@ class Breakage:
             en = sentence.en
             if _en_requested(en):
                 continue
-            stems = sentence.stems
-            for entry, sequence in self.words.en_sequences:
-                for index in _sequence_starts(stems, sequence):
-                    if _en_negated(en, index) or _en_imagined(en, index, future=True):
-                        continue
-                    before = {t.stem for t in en[max(0, index - 4) : index]}
-                    if before & self.other_senses.en_heads:
-                        continue
-                    return entry
+            for entry, index in self.words.en_occurrences(sentence):
+                if _en_negated(en, index) or _en_imagined(en, index, future=True):
+                    continue
+                before = {t.stem for t in en[max(0, index - 4) : index]}
+                if before & self.other_senses.en_heads:
+                    continue
+                return entry
         return None
 
 

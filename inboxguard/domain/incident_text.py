@@ -11,7 +11,7 @@ dictionary.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -50,6 +50,14 @@ class Sentence:
     @cached_property
     def stems(self) -> tuple[str, ...]:
         return tuple(t.stem for t in self.en)
+
+    @cached_property
+    def ja_set(self) -> frozenset[str]:
+        return frozenset(self.norms) | frozenset(self.lemmas)
+
+    @cached_property
+    def stem_set(self) -> frozenset[str]:
+        return frozenset(self.stems)
 
 
 def split_sentences(text: str) -> tuple[Sentence, ...]:
@@ -140,15 +148,28 @@ class Vocabulary:
 
     def phrase_in(self, sentence: Sentence) -> str | None:
         """The first entry present in ``sentence`` as a sequence of words."""
-        if sentence.ja and self.ja:
+        # Most vocabularies share no first word with most sentences: a set test rejects
+        # them before any walk.
+        if sentence.ja and self.ja and not self._ja_index.keys().isdisjoint(sentence.ja_set):
             found = _first_phrase(self._ja_index, sentence.norms) or _first_phrase(
                 self._ja_index, sentence.lemmas
             )
             if found is not None:
                 return found
-        if self.en:
+        if self.en and not self._en_index.keys().isdisjoint(sentence.stem_set):
             return _first_phrase(self._en_index, sentence.stems)
         return None
+
+    def en_occurrences(self, sentence: Sentence) -> Iterator[tuple[str, int]]:
+        """Each English entry found in ``sentence``, with the position it starts at."""
+        index = self._en_index
+        stems = sentence.stems
+        if not self.en or index.keys().isdisjoint(sentence.stem_set):
+            return
+        for position, stem in enumerate(stems):
+            for entry, sequence in index.get(stem, ()):
+                if stems[position : position + len(sequence)] == sequence:
+                    yield entry, position
 
 
 def _index(
