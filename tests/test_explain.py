@@ -154,7 +154,7 @@ def test_explain_json_shows_every_signal_with_its_weight_and_the_threshold(ctx: 
         "3ページ目のリンクが機能していません。\n"
     ).encode()
     incident = explain_message(raw, ctx, now=NOW)["incident"]
-    assert incident["threshold"] == 4.0
+    assert incident["threshold"] == 3.5
     by_name = {s["name"]: s for s in incident["signals"]}
     assert by_name["failure"]["evidence"] == "機能" and by_name["failure"]["weight"] == 4.0
     assert by_name["draft_review"]["weight"] == -4.0 and by_name["draft_review"]["why"]

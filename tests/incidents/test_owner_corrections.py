@@ -86,10 +86,14 @@ def test_explain_says_when_an_owner_adjustment_applied(ctx: Context) -> None:
     assert plain["opens"] and plain["adjustments"] == []
     assert plain["adjusted_score"] == plain["score"] == 5.5
     keywords = tuple(plain["keywords"])
-    dismissed = Mark("work", "t-old", MarkAction.DISMISS, None, NOW, signals=keywords)
-    adjusted = explain_message(raw, ctx, now=NOW, adjustments=owner_adjustments([dismissed]))
+    # Two false alarms of the same shape dismissed in other threads.
+    dismissed = [
+        Mark("work", f"t-old{n}", MarkAction.DISMISS, None, NOW, signals=keywords) for n in (1, 2)
+    ]
+    adjusted = explain_message(raw, ctx, now=NOW, adjustments=owner_adjustments(dismissed))
     incident = adjusted["incident"]
     assert [a["signal"] for a in incident["adjustments"]] == ["failure:届く", "impact:お客様"]
+    assert all(a["dismissed"] == 2 for a in incident["adjustments"])
     assert incident["adjusted_score"] < incident["threshold"] and not incident["opens"]
     assert incident["score"] == 5.5  # the rules' own score is still shown
 
