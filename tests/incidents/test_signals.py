@@ -212,3 +212,8 @@ def test_only_the_start_of_a_long_text_is_read(rules: IncidentRules) -> None:
     filler = "ご確認をお願いいたします。" * (MAX_TEXT_CHARS // 13 + 1)
     assert score_incident("", "メールが届きません。" + filler, rules).opens
     assert not score_incident("", filler + "メールが届きません。", rules).signals
+
+
+def test_a_request_to_fix_is_not_a_resolution(rules: IncidentRules) -> None:
+    result = score_incident("URGENT", "Customers are emailing us. Please fix now.", rules)
+    assert "resolved" not in {s.name for s in result.signals}
