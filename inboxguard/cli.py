@@ -36,6 +36,11 @@ from inboxguard.config import (
 from inboxguard.delivery import probe
 from inboxguard.digest.sending import DigestStatus, compose, send_digest
 from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.incident_adjustments import (
+    NO_ADJUSTMENTS,
+    Adjustments,
+    owner_adjustments,
+)
 from inboxguard.domain.incident_protocol import Stage
 from inboxguard.domain.marks import MarkAction
 from inboxguard.errors import ConfigError, InboxGuardError, StoreError
@@ -705,6 +710,18 @@ def auth_command(app: App, account_name: str) -> None:
     raise ConfigError("accounts", f"no account named {account_name!r} (accounts: {names})")
 
 
+def _owner_adjustments(ctx: Context | None) -> Adjustments:
+    """The owner's incident corrections from the store's marks; none without a store."""
+    if ctx is None:
+        return NO_ADJUSTMENTS
+    try:
+        with open_store(ctx.config, read_only=True) as store:
+            marks = [m for account in ctx.config.accounts for m in store.marks(account.name)]
+    except InboxGuardError:
+        return NO_ADJUSTMENTS
+    return owner_adjustments(marks)
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (docs/configuration.md).")
@@ -721,7 +738,8 @@ def explain(app: App, file: Path, as_json: bool) -> None:
         app.err.print(f"note: {exc}; explaining without owner addresses", highlight=False)
     ctx = Context.build(config) if config is not None else None
     # A bounded prefix: a 30 MB attachment or a binary file costs no more than a mail.
-    result = explain_message(read_for_explain(file), ctx, now=current_time())
+    raw = read_for_explain(file)
+    result = explain_message(raw, ctx, now=current_time(), adjustments=_owner_adjustments(ctx))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return

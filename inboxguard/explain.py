@@ -19,7 +19,8 @@ from typing import Any
 
 from inboxguard.domain.automation import AutomationRules, automated_reason
 from inboxguard.domain.display import neutralised
-from inboxguard.domain.incidents import incident_for
+from inboxguard.domain.incident_adjustments import NO_ADJUSTMENTS, Adjustments
+from inboxguard.domain.incidents import IncidentRules, IncidentScore, incident_for
 from inboxguard.domain.message import Address
 from inboxguard.domain.promises import find_promises
 from inboxguard.domain.requests import find_request
@@ -98,9 +99,16 @@ def _invitation(invitation: Invitation) -> dict[str, Any]:
     }
 
 
-def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[str, Any]:
+def explain_message(
+    raw: bytes,
+    ctx: Context | None,
+    *,
+    now: datetime,
+    adjustments: Adjustments = NO_ADJUSTMENTS,
+) -> dict[str, Any]:
     """How the cycle reads ``raw`` (SPEC §10's object). Raises ``NotMailError`` for bytes
-    without a header block; explains only the first ``MAX_EXPLAIN_BYTES`` of longer input."""
+    without a header block; explains only the first ``MAX_EXPLAIN_BYTES`` of longer input.
+    ``adjustments``: the owner's corrections from their marks (``owner_adjustments``)."""
     cut = len(raw) > MAX_EXPLAIN_BYTES
     if cut:
         raw = raw[:MAX_EXPLAIN_BYTES]
@@ -159,7 +167,7 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
         "text": message.text,
         "charset_repairs": list(message.charset_repairs),
         "defects": list(message.defects),
-        "incident": {"score": incident.score, "keywords": list(incident.keywords)},
+        "incident": incident_explained(incident, rules_in_force.incident, adjustments),
         "report_stages": report_stages,
         "promises": promises,
         # Were this message mine: what it asks the client for (SPEC §5 awaiting).
@@ -167,6 +175,47 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
         "invitation": _invitation(invitation) if invitation is not None else None,
         # None, or how many bytes of a longer input were explained.
         "explained_prefix_bytes": MAX_EXPLAIN_BYTES if cut else None,
+    }
+
+
+def incident_explained(
+    incident: IncidentScore, rules: IncidentRules, adjustments: Adjustments
+) -> dict[str, Any]:
+    """The incident part of ``explain --json``: the score, every signal that fired with its
+    weight and reason, the threshold, and the owner's adjustments that changed the score.
+
+    ``keywords`` is what the store keeps: each signal encoded ``"name:evidence=weight"``.
+    """
+    why = {rule.name: (rule.kind, rule.why) for rule in rules.signals}
+    rescored = adjustments.rescore(incident.score, incident.keywords)
+    return {
+        "score": incident.score,
+        "keywords": list(incident.keywords),
+        "threshold": rules.threshold,
+        "subject_weight": rules.subject_weight,
+        "signals": [
+            {
+                "name": signal.name,
+                "kind": why.get(signal.name, ("keyword", ""))[0],
+                "evidence": signal.evidence,
+                "where": signal.where,
+                "weight": signal.weight,
+                "why": why.get(signal.name, ("", "a weighted keyword"))[1],
+            }
+            for signal in incident.signals
+        ],
+        "adjustments": [
+            {
+                "signal": a.key,
+                "factor": a.factor,
+                "dismissed": a.dismissed,
+                "marked_incident": a.marked,
+            }
+            for a in rescored.applied
+        ],
+        "adjusted_score": rescored.score,
+        # Machine-sent mail scores nothing; the threshold is met or not after adjustment.
+        "opens": bool(incident.signals) and rescored.score >= rules.threshold,
     }
 
 

@@ -145,3 +145,19 @@ def test_the_human_display_has_one_line_per_field_and_the_text_indented() -> Non
         "  | line two",
     ]
     assert not any(line.startswith("explained_prefix_bytes") for line in lines)
+
+
+def test_explain_json_shows_every_signal_with_its_weight_and_the_threshold(ctx: Context) -> None:
+    raw = (
+        f"From: Taro <taro@client.example>\nTo: {OWNER}\nSubject: Re: 初稿\n"
+        "Message-ID: <x2@client.example>\nDate: Fri, 20 Nov 2026 10:00:00 +0900\n\n"
+        "3ページ目のリンクが機能していません。\n"
+    ).encode()
+    incident = explain_message(raw, ctx, now=NOW)["incident"]
+    assert incident["threshold"] == 3.5
+    by_name = {s["name"]: s for s in incident["signals"]}
+    assert by_name["failure"]["evidence"] == "機能" and by_name["failure"]["weight"] == 4.0
+    assert by_name["draft_review"]["weight"] == -4.0 and by_name["draft_review"]["why"]
+    assert by_name["draft_review"]["where"] == "subject"
+    assert incident["score"] == sum(s["weight"] for s in incident["signals"])
+    assert incident["opens"] is False

@@ -20,6 +20,11 @@ from inboxguard.domain.drafts import DraftPurpose, DraftRecord
 from inboxguard.domain.durations import Allowance
 from inboxguard.domain.duties import DraftDuty, DraftSettings, owed_drafts
 from inboxguard.domain.identity import Identity
+from inboxguard.domain.incident_adjustments import (
+    NO_ADJUSTMENTS,
+    Adjustments,
+    owner_adjustments,
+)
 from inboxguard.domain.incident_protocol import Incident, evaluate_incident, incident_marks
 from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.meetings import Meeting
@@ -215,6 +220,8 @@ def assess(
         threads, [m for m in snapshot.marks if m.at <= now], identity=rules.identity
     )
     mail = [m for t in threads for m in t.messages if m.role is not FolderRole.DRAFTS]
+    # The owner's dismiss / incident marks so far re-weigh detection in every thread.
+    adjustments = owner_adjustments(m for m in snapshot.marks if m.at <= now)
     assessed = [
         assessment
         for thread in threads
@@ -228,6 +235,7 @@ def assess(
                 ledger=ledger,
                 meetings=meetings.get(thread.id, ()),
                 mail=mail,
+                adjustments=adjustments,
             )
         )
         is not None
@@ -246,6 +254,7 @@ def assess_thread(
     ledger: frozenset[str] = frozenset(),
     meetings: Sequence[Meeting] = (),
     mail: Sequence[TrackedMessage] = (),
+    adjustments: Adjustments = NO_ADJUSTMENTS,
 ) -> ThreadAssessment | None:
     """One thread at ``now`` (None: nobody owes an answer in it). ``marks`` and ``drafts``
     are the thread's own, up to ``now``; ``ledger`` every Message-ID the ledger holds;
@@ -284,6 +293,7 @@ def assess_thread(
         identity=rules.identity,
         threshold=rules.incident_threshold,
         marks=incident_marks(marks),
+        adjustments=adjustments,
     )
     duties = owed_drafts(
         thread,

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from inboxguard.domain.identity import Identity
+from inboxguard.domain.incident_adjustments import NO_ADJUSTMENTS, Adjustments
 from inboxguard.domain.incidents import phrase_pattern
 from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.normalise import normalise_for_matching
@@ -241,8 +242,12 @@ def evaluate_incident(
     identity: Identity,
     threshold: float,
     marks: Sequence[IncidentMark] = (),
+    adjustments: Adjustments = NO_ADJUSTMENTS,
 ) -> Incident | None:
-    """The thread's current incident (or its latest closed/dismissed one) at ``now``."""
+    """The thread's current incident (or its latest closed/dismissed one) at ``now``.
+
+    ``adjustments``: the owner's corrections (``owner_adjustments`` over all their marks),
+    re-weighing the stored signals of each counterpart message before the threshold."""
     events = [
         _Event(m.date, 0, message=m)
         for m in thread.messages
@@ -260,7 +265,13 @@ def evaluate_incident(
             current = _apply_mark(current, event.mark)
         elif event.message is not None:
             current = _apply_message(
-                current, latest, event.message, quiet_until, identity=identity, threshold=threshold
+                current,
+                latest,
+                event.message,
+                quiet_until,
+                identity=identity,
+                threshold=threshold,
+                adjustments=adjustments,
             )
         if current is not None and not current.is_open:
             latest, current = current, None
@@ -276,6 +287,7 @@ def _apply_message(
     *,
     identity: Identity,
     threshold: float,
+    adjustments: Adjustments,
 ) -> Incident | None:
     if identity.is_mine(message):
         if current is None or message.date <= current.opened_at:
@@ -286,7 +298,7 @@ def _apply_message(
         return complete(current, stages, message.date)
     if current is not None or (quiet_until is not None and message.date <= quiet_until):
         return current
-    opener = _opener(message, identity, threshold)
+    opener = _opener(message, identity, threshold, adjustments)
     if opener is OpenedBy.SCORE and latest is not None and latest.state is IncidentState.CLOSED:
         # After the remediation plan, thanks that mention the failure again are no new
         # incident; the owner's flag or mark still opens one.
@@ -296,13 +308,16 @@ def _apply_message(
     return current
 
 
-def _opener(message: TrackedMessage, identity: Identity, threshold: float) -> OpenedBy | None:
+def _opener(
+    message: TrackedMessage, identity: Identity, threshold: float, adjustments: Adjustments
+) -> OpenedBy | None:
     if INCIDENT_KEYWORD in message.keywords:
         return OpenedBy.KEYWORD
     facts = message.incident
-    if facts is not None and identity.is_counterpart(message) and facts.score >= threshold:
-        return OpenedBy.SCORE
-    return None
+    if facts is None or not identity.is_counterpart(message):
+        return None
+    score = adjustments.rescore(facts.score, facts.keywords).score
+    return OpenedBy.SCORE if score >= threshold else None
 
 
 def _apply_mark(current: Incident | None, mark: IncidentMark) -> Incident | None:

@@ -95,7 +95,11 @@ def _decode_transfer(data: bytes, encoding: str, limit: int) -> tuple[bytes, boo
     """Undo base64 on a prefix of ``data`` and cap the result; returns (bytes, capped)."""
     if encoding == "base64":
         cleaned = _BASE64_JUNK.sub(b"", data[: limit * 2])
-        cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
+        # The junk pattern also took the "=" padding: put back what the last group needs,
+        # or its one or two bytes are lost (a body ending "。\n" then fails as UTF-8).
+        # A lone sixth-bit group holds no whole byte and is dropped.
+        remainder = len(cleaned) % 4
+        cleaned = cleaned[:-1] if remainder == 1 else cleaned + b"=" * ((4 - remainder) % 4)
         try:
             decoded = binascii.a2b_base64(cleaned)
         except binascii.Error:

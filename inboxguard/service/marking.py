@@ -14,8 +14,10 @@ from datetime import date, datetime, time, timedelta
 
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.incident_protocol import Incident, Stage
+from inboxguard.domain.incidents import decode_signal
 from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.reply_clock import ThreadState
+from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import Occurrence
 from inboxguard.errors import InboxGuardError, UnknownThreadError
 from inboxguard.service.assessing import assess_all, find_thread
@@ -76,6 +78,7 @@ def apply_mark(
                 written=False,
                 message=f"{thread_id}: nothing asked of them is awaited; nothing changed",
             )
+    signals: tuple[str, ...] = ()
     if action.is_incident_action:
         assessment = find_thread(ctx, store, account, thread_id, now)
         # None: the thread's mail left the look-back window, so nothing is open.
@@ -83,6 +86,8 @@ def apply_mark(
         refusal = _incident_refusal(incident, action, stage, ctx)
         if refusal is not None:
             return MarkOutcome(written=False, message=f"{thread_id}: {refusal}")
+        if assessment is not None and action in (MarkAction.DISMISS, MarkAction.INCIDENT):
+            signals = fired_signals(assessment.thread, incident, action)
     store.add_mark(
         Mark(
             account=account,
@@ -91,6 +96,7 @@ def apply_mark(
             stage=stage,
             at=now,
             occurrence=occurrence,
+            signals=signals,
         )
     )
     label = f"{action} {stage}" if stage else action.value
@@ -142,6 +148,19 @@ def _moment(text: str, *, day: date, calendar: BusinessCalendar, what: str) -> d
     if moment.tzinfo is None:
         return moment.replace(tzinfo=calendar.tz)
     return moment
+
+
+def fired_signals(thread: Thread, incident: Incident | None, action: MarkAction) -> tuple[str, ...]:
+    """The signals the owner's ``dismiss`` or ``incident`` corrects (SPEC §7): for a
+    dismissal, those of the message that opened the incident; for an incident mark, every
+    signal that fired in the counterpart's messages of the thread (too weakly to open)."""
+    if action is MarkAction.DISMISS and incident is not None and incident.keywords:
+        return tuple(k for k in incident.keywords if decode_signal(k) is not None)
+    found: dict[str, None] = {}
+    for message in thread.messages:
+        if message.incident is not None:
+            found.update(dict.fromkeys(k for k in message.incident.keywords if decode_signal(k)))
+    return tuple(found)
 
 
 class AmbiguousThreadError(InboxGuardError):

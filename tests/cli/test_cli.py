@@ -267,7 +267,8 @@ def test_explain_json_has_the_spec_fields(config: Path, tmp_path: Path) -> None:
         {"phrase": "資料を24日までにいただけますか。", "what": "資料", "date": "2026-11-24"}
     ]
     assert data["invitation"] is None
-    assert data["incident"] == {"score": 0.0, "keywords": []}
+    assert data["incident"]["score"] == 0.0 and data["incident"]["keywords"] == []
+    assert data["incident"]["signals"] == [] and data["incident"]["opens"] is False
 
 
 def test_explain_shows_the_incident_score_and_keywords(config: Path, tmp_path: Path) -> None:
@@ -278,7 +279,12 @@ def test_explain_shows_the_incident_score_and_keywords(config: Path, tmp_path: P
         "The checkout page shows an error.\n> quoted: outage, data loss\n".encode()
     )
     data = json.loads(invoke(config, "explain", str(eml), "--json").stdout)
-    assert data["incident"] == {"score": 10.0, "keywords": ["site down", "error"]}
+    incident = data["incident"]
+    assert incident["keywords"] == ["outage:site down=6"]  # the quoted words do not count
+    assert incident["score"] == 6.0 and incident["threshold"] == 3.5 and incident["opens"]
+    assert [(s["name"], s["evidence"], s["where"]) for s in incident["signals"]] == [
+        ("outage", "site down", "subject"),
+    ]
 
 
 def test_a_bad_incident_rule_file_is_one_line_and_exit_2(mail: Maildir, tmp_path: Path) -> None:

@@ -1,10 +1,12 @@
-"""Incident detection (SPEC §7): weighted keywords, word-aware, on the counterpart's new text."""
+"""Incident detection (SPEC §7): the older keyword rule type, word-aware, on the new text.
+
+The shapes of the shipped signals are pinned in tests/incidents/test_signals.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from inboxguard.domain.incidents import IncidentRules, incident_for, score_incident
+from inboxguard.domain.incidents import IncidentRules, IncidentScore, incident_for, score_incident
 from inboxguard.domain.message import Address, Message
 from inboxguard.rules import load_rules
 
@@ -12,6 +14,10 @@ from inboxguard.rules import load_rules
 @pytest.fixture(scope="module")
 def rules() -> IncidentRules:
     return load_rules(None).incident
+
+
+def found(result: IncidentScore) -> tuple[str, ...]:
+    return tuple(signal.evidence for signal in result.signals)
 
 
 SMALL = IncidentRules(
@@ -24,7 +30,8 @@ SMALL = IncidentRules(
 
 def test_a_failure_word_in_the_body_opens_an_incident() -> None:
     result = score_incident("ご連絡", "本番環境で障害が発生しています。", SMALL)
-    assert result.opens and result.score == 4 and result.keywords == ("障害",)
+    assert result.opens and result.score == 4 and found(result) == ("障害",)
+    assert result.keywords == ("keyword:障害=4",)
 
 
 def test_subject_keywords_count_subject_weight_times() -> None:
@@ -32,10 +39,10 @@ def test_subject_keywords_count_subject_weight_times() -> None:
     assert score_incident("", "エラー", SMALL).score == 2
 
 
-def test_a_keyword_counts_once_per_location() -> None:
+def test_a_keyword_counts_once_per_message_at_its_strongest_place() -> None:
     result = score_incident("エラー", "エラー、またエラーです。", SMALL)
-    assert result.score == 2 * 2 + 2
-    assert result.keywords == ("エラー",)
+    assert result.score == 2 * 2
+    assert found(result) == ("エラー",) and result.signals[0].where == "subject"
 
 
 def test_an_excluded_compound_leaves_nothing_for_the_keyword() -> None:
@@ -44,30 +51,35 @@ def test_an_excluded_compound_leaves_nothing_for_the_keyword() -> None:
 
 def test_latin_keywords_match_whole_words_only() -> None:
     text = "markdown, countdown, breakdown and a down payment"
-    assert score_incident("", text, SMALL).keywords == ()
+    assert found(score_incident("", text, SMALL)) == ()
 
 
 def test_latin_keywords_match_beside_japanese_and_in_full_width() -> None:
-    assert score_incident("", "サーバーがdownしています", SMALL).keywords == ("down",)
-    assert score_incident("", "ＳＩＴＥ ＩＳ ＤＯＷＮ", SMALL).keywords == ("is down",)
+    assert found(score_incident("", "サーバーがdownしています", SMALL)) == ("down",)
+    assert found(score_incident("", "ＳＩＴＥ ＩＳ ＤＯＷＮ", SMALL)) == ("is down",)
 
 
 def test_a_japanese_keyword_wrapped_across_lines_still_matches() -> None:
-    assert score_incident("", "本番環境で障\n害が発生しています。", SMALL).keywords == ("障害",)
+    assert found(score_incident("", "本番環境で障\n害が発生しています。", SMALL)) == ("障害",)
 
 
 def test_a_longer_keyword_uses_up_its_span() -> None:
     result = score_incident("", "The site is down.", SMALL)
-    assert result.keywords == ("is down",) and result.score == 4
+    assert found(result) == ("is down",) and result.score == 4
 
 
 def test_a_space_in_a_keyword_also_matches_a_hyphen_and_line_breaks() -> None:
-    assert score_incident("", "site is\ndown", SMALL).keywords == ("is down",)
-    assert score_incident("", "a down-payment", SMALL).keywords == ()
+    assert found(score_incident("", "site is\ndown", SMALL)) == ("is down",)
+    assert found(score_incident("", "a down-payment", SMALL)) == ()
 
 
-def test_a_keyword_apostrophe_also_matches_the_typographic_one(rules: IncidentRules) -> None:
-    assert score_incident("", "We can\u2019t log in.", rules).keywords == ("can't log in",)
+def test_a_keyword_apostrophe_also_matches_the_typographic_one() -> None:
+    rules = IncidentRules(keywords={"can't log in": 3})
+    assert found(score_incident("", "We can\u2019t log in.", rules)) == ("can't log in",)
+
+
+def test_the_shipped_shapes_read_the_typographic_apostrophe(rules: IncidentRules) -> None:
+    assert "failure:log=4" in score_incident("", "We can\u2019t log in.", rules).keywords
 
 
 def test_automated_mail_never_opens_an_incident() -> None:

@@ -125,7 +125,7 @@ def test_status_json_carries_the_incident_and_marks_drive_it(
         "opened_at": "2026-11-20T11:00:00+09:00",
         "opened_by": "score",
         "state": "open",
-        "keywords": ["障害", "至急", "ログインできません"],
+        "keywords": ["failure:ログイン=4", "outage:障害=6", "impact:本番=2.25", "urgency:至急=1.5"],
         "stages": [
             {"name": "first_report", "due_at": "2026-11-21T11:00:00+09:00", "done_at": None},
             {"name": "root_cause", "due_at": "2026-11-23T11:00:00+09:00", "done_at": None},

@@ -1,0 +1,59 @@
+"""The incident corpus: 150+ client mails, split into a tuning and a held-out part, and the
+bar detection holds on each, per language (SPEC §7; figures: bench/incident_precision.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inboxguard.domain.incidents import IncidentRules, score_incident
+from inboxguard.rules import load_rules
+from tests.incidents.corpus import PARTS, CorpusCase, load_corpus
+
+
+@pytest.fixture(scope="module")
+def rules() -> IncidentRules:
+    return load_rules(None).incident
+
+
+def _precision_recall(cases: tuple[CorpusCase, ...], rules: IncidentRules) -> tuple[float, float]:
+    tp = fp = fn = 0
+    for case in cases:
+        opens = score_incident(case.subject, case.text, rules).opens
+        tp += opens and case.incident
+        fp += opens and not case.incident
+        fn += case.incident and not opens
+    return tp / max(1, tp + fp), tp / max(1, tp + fn)
+
+
+def test_the_corpus_has_150_distinct_cases_in_both_languages_and_both_parts() -> None:
+    cases = [case for part in PARTS for case in load_corpus(part)]
+    assert len(cases) >= 150
+    assert len({case.name for case in cases}) == len(cases)
+    assert len({(case.subject, case.body) for case in cases}) == len(cases)
+    for part in PARTS:
+        for lang in ("ja", "en"):
+            group = [c for c in load_corpus(part) if c.lang == lang]
+            assert sum(c.incident for c in group) >= 15, (part, lang)
+            assert sum(not c.incident for c in group) >= 15, (part, lang)
+            assert all(c.why for c in group)
+
+
+def test_the_parts_share_no_mail() -> None:
+    tuning, heldout = (load_corpus(part) for part in PARTS)
+    assert not {c.body for c in tuning} & {c.body for c in heldout}
+
+
+def test_quotes_and_signatures_are_stripped_before_scoring() -> None:
+    case = next(c for c in load_corpus("heldout") if c.name == "ja_h_resolved")
+    assert "確認いたします" in case.body and "確認いたします" not in case.text
+
+
+@pytest.mark.parametrize("part", PARTS)
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_precision_and_recall_are_at_least_0_9_per_language(
+    rules: IncidentRules, part: str, lang: str
+) -> None:
+    cases = tuple(c for c in load_corpus(part) if c.lang == lang)
+    precision, recall = _precision_recall(cases, rules)
+    assert precision >= 0.9, (part, lang, precision)
+    assert recall >= 0.9, (part, lang, recall)

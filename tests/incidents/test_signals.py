@@ -1,0 +1,219 @@
+"""The shapes the shipped signals read (rules/incident.toml over incident_signals.py): a
+failure stated in any inflection, the counter-signals that take the alarm out, each with
+the words that decided."""
+
+from __future__ import annotations
+
+import pytest
+
+from inboxguard.domain.incidents import (
+    MAX_TEXT_CHARS,
+    IncidentRules,
+    decode_signal,
+    score_incident,
+)
+from inboxguard.rules import load_rules
+
+
+@pytest.fixture(scope="module")
+def rules() -> IncidentRules:
+    return load_rules(None).incident
+
+
+def fired(rules: IncidentRules, text: str, subject: str = "") -> dict[str, str]:
+    return {s.name: s.evidence for s in score_incident(subject, text, rules).signals}
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        ("メールが届きません。", "届く"),
+        ("先週から一通も届いていないようです。", "届く"),
+        ("社外からのメールが受信できなくなっています。", "受信"),
+        ("トップページが何も表示されません。", "表示"),
+        ("パスワードを入れてもログインできず困っています。", "ログイン"),
+        ("今朝からカード決済ができない状態です。", "決済"),
+        ("レジとサーバーがつながらず、売上が記録されていません。", "繋がる"),
+        ("購入ボタンを押しても次の画面に進めません。", "進める"),
+    ],
+)
+def test_a_negated_capability_is_a_failure_in_any_inflection(
+    rules: IncidentRules, text: str, evidence: str
+) -> None:
+    assert fired(rules, text)["failure"] == evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        ("起動するとすぐに落ちてしまいます。", "落ちる"),
+        ("在庫連携が昨日から止まっているようです。", "止まる"),
+        ("商品画像が全部消えていて、枠だけです。", "消える"),
+        ("画面が固まってしまいます。", "固まる"),
+    ],
+)
+def test_a_breaking_verb_stated_as_happening_is_breakage(
+    rules: IncidentRules, text: str, evidence: str
+) -> None:
+    assert fired(rules, text)["breakage"] == evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "来週から広告を一時停止していただけますか。",  # asked for
+        "サイトが落ちた場合の連絡先を教えてください。",  # hypothetical
+        "ここ数ヶ月、売上が落ちているので施策を考えたいです。",  # another sense
+        "アプリは落ちていません。",  # negated
+    ],
+)
+def test_breaking_verbs_asked_for_imagined_or_in_another_sense_are_not_breakage(
+    rules: IncidentRules, text: str
+) -> None:
+    assert "breakage" not in fired(rules, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "申し訳ありません、来週の定例は参加できません。",
+        "社内で決められず、候補を絞っていただけますか。",
+        "届かない場合はご連絡ください。",
+        "表示されないようにしていただけますか。",
+    ],
+)
+def test_a_negation_on_something_else_or_in_a_request_is_no_failure(
+    rules: IncidentRules, text: str
+) -> None:
+    assert "failure" not in fired(rules, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        ("We can't log in to the dashboard.", "log"),
+        ("The page doesn't load on Safari.", "load"),
+        ("I placed a test order and nothing arrived.", "arrive"),
+        ("The inventory sync no longer works.", "work"),
+        ("Our tills can\u2019t connect to the server.", "connect"),
+        ("Customers couldn't check out all morning.", "check out"),
+        ("When I click pay, the page doesn't load.", "load"),
+        ("None of the emails from the contact form have reached us.", "reach"),
+    ],
+)
+def test_english_negated_actions_are_failures(
+    rules: IncidentRules, text: str, evidence: str
+) -> None:
+    assert fired(rules, text)["failure"] == evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        ("The app keeps crashing when it opens.", "crash"),
+        ("Card payments have been failing since 3pm.", "fail"),
+        ("The site is down for everyone.", "be down"),
+    ],
+)
+def test_english_breakage(rules: IncidentRules, text: str, evidence: str) -> None:
+    assert fired(rules, text)["breakage"] == evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sales are down a bit this quarter.",
+        "Down the road we might want a members area.",
+        "If the payment fails, show a friendly message.",
+        "Please stop the ads from the 24th.",
+        "The site will be down on Sunday night for the migration.",
+    ],
+)
+def test_english_breakage_words_in_other_senses_plans_or_requests_do_not_fire(
+    rules: IncidentRules, text: str
+) -> None:
+    assert "breakage" not in fired(rules, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "サイトにアクセスすると「503 Service Unavailable」と出ます。",
+        "The site is throwing 502 Bad Gateway.",
+        "The landing page returns a 404.",
+        "キャンペーンページが404エラーになっています。",
+    ],
+)
+def test_http_errors_by_number(rules: IncidentRules, text: str) -> None:
+    assert "http_error" in fired(rules, text)
+
+
+@pytest.mark.parametrize("text", ["We need 500 flyers.", "定員は404名です。", "The 503 bus."])
+def test_numbers_that_are_not_http_errors(rules: IncidentRules, text: str) -> None:
+    assert "http_error" not in fired(rules, text)
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "counter"),
+    [
+        ("先日の障害対応のお礼", "先日はご対応いただき誠にありがとうございました。", "past_thanks"),
+        ("Thanks!", "Thanks for fixing the checkout so quickly last week.", "past_thanks"),
+        ("Re: ログインの件", "再起動したら、ログインできるようになりました。", "resolved"),
+        ("Re: can't log in", "Never mind - it was our VPN.", "resolved"),
+        ("細かい修正", "急ぎではありませんので、次回で大丈夫です。", "not_urgent"),
+        ("about page", "The photo looks stretched. Not urgent at all.", "not_urgent"),
+        ("エラーページ", "404エラーページのデザインもお願いできますか。", "about_errors"),
+        ("Re: 初稿", "3ページ目のリンクが機能していません。", "draft_review"),
+        ("Re: newsletter draft", "The second link is broken.", "draft_review"),
+    ],
+)
+def test_counter_signals_take_the_alarm_out(
+    rules: IncidentRules, subject: str, text: str, counter: str
+) -> None:
+    result = score_incident(subject, text, rules)
+    assert counter in {s.name for s in result.signals}
+    assert not result.opens
+
+
+def test_each_signal_counts_once_and_the_subject_weighs_more(rules: IncidentRules) -> None:
+    body = score_incident("", "メールが届きません。メールが届きません。", rules)
+    assert body.score == 4
+    subject = score_incident("メールが届きません", "", rules)
+    assert subject.score == 4 * rules.subject_weight
+    assert subject.signals[0].where == "subject"
+
+
+def test_counter_signals_are_not_multiplied_by_the_subject_weight(rules: IncidentRules) -> None:
+    signals = score_incident("急ぎではありません", "", rules).signals
+    assert [(s.name, s.weight, s.where) for s in signals] == [("not_urgent", -4, "subject")]
+
+
+def test_signals_are_kept_as_name_evidence_weight_and_add_up_to_the_score(
+    rules: IncidentRules,
+) -> None:
+    result = score_incident("【至急】本番サイト", "お客様がログインできません。", rules)
+    decoded = [decode_signal(k) for k in result.keywords]
+    assert ("failure:ログイン", 4.0) in decoded
+    assert sum(weight for _, weight in filter(None, decoded)) == pytest.approx(result.score)
+
+
+def test_a_bare_keyword_stored_before_signals_decodes_to_nothing() -> None:
+    assert decode_signal("障害") is None
+    assert decode_signal("failure:届く=x") is None
+
+
+def test_hostile_text_scores_without_raising(rules: IncidentRules) -> None:
+    texts = ["\x00\ufffd" * 5000, "障" * 60_000, "\u202e" + "届かない" * 3000, "=" * 70_000]
+    for text in texts:
+        score_incident(text[:200], text, rules)
+
+
+def test_only_the_start_of_a_long_text_is_read(rules: IncidentRules) -> None:
+    filler = "ご確認をお願いいたします。" * (MAX_TEXT_CHARS // 13 + 1)
+    assert score_incident("", "メールが届きません。" + filler, rules).opens
+    assert not score_incident("", filler + "メールが届きません。", rules).signals
+
+
+def test_a_request_to_fix_is_not_a_resolution(rules: IncidentRules) -> None:
+    result = score_incident("URGENT", "Customers are emailing us. Please fix now.", rules)
+    assert "resolved" not in {s.name for s in result.signals}
