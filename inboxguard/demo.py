@@ -19,6 +19,7 @@ from email.parser import BytesParser
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import icalendar
 from rich.console import Console
@@ -143,6 +144,11 @@ def _invitation(mail: _Mail, now: datetime) -> bytes:
 
 
 def build_sample_maildir(root: Path, now: datetime, promised: str, asked: str = "") -> None:
+    """The sample mailbox at ``now``: ``promised`` is the date of my promise, ``asked`` the
+    date I asked a client for (default: two days before ``now``, so it has passed)."""
+    if not asked:
+        tokyo = (now - timedelta(days=2)).astimezone(ZoneInfo("Asia/Tokyo"))
+        asked = format_promise_date(tokyo.date(), "ja")
     for folder in ("INBOX", "Sent", "Drafts"):
         for sub in ("cur", "new", "tmp"):
             (root / folder / sub).mkdir(parents=True, exist_ok=True)
