@@ -24,6 +24,7 @@ from inboxguard.domain.assessment import AssessmentRules, threads_of
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.durations import Allowance
 from inboxguard.domain.identity import Identity
+from inboxguard.domain.meetings import list_addresses, or_list
 from inboxguard.domain.minutes import all_sittings, meetings_by_thread
 from inboxguard.domain.reply_clock import thread_counterpart
 from inboxguard.domain.snapshot import AccountSnapshot
@@ -157,6 +158,7 @@ def account_trust(
     meetings = meetings_by_thread(threads, marks, identity=identity)
     mail = [m for t in threads for m in t.messages if m.role is not FolderRole.DRAFTS]
     by_id = {t.id: t for t in threads}
+    is_machine = or_list(rules.is_machine, list_addresses(mail, identity.is_me))
 
     def client_of(thread: Thread) -> str | None:
         client = rules.clients.lookup(thread_counterpart(thread, identity))
@@ -169,7 +171,7 @@ def account_trust(
             minutes_at=sent.date if sent is not None else None,
         )
         for thread_id, sitting, sent in all_sittings(
-            meetings, mail, since=since, now=now, identity=identity, is_machine=rules.is_machine
+            meetings, mail, since=since, now=now, identity=identity, is_machine=is_machine
         )
     ]
     return trust_figures(
