@@ -27,6 +27,7 @@ from inboxguard.domain.identity import Identity
 from inboxguard.domain.meetings import list_addresses, or_list
 from inboxguard.domain.minutes import all_sittings, meetings_by_thread
 from inboxguard.domain.reply_clock import thread_counterpart
+from inboxguard.domain.requests import silence_agrees
 from inboxguard.domain.snapshot import AccountSnapshot
 from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole, TrackedMessage
@@ -132,8 +133,8 @@ def _thread_figures(
             # Kept: I wrote again in the thread by the promised time (the answer).
             kept += any(identity.is_mine(m) and m.date <= promise.due_at for m in later)
         request = message.request
-        if request is None or message.invitation is not None:
-            continue
+        if request is None or message.invitation is not None or silence_agrees(request.phrase):
+            continue  # minutes ask for objections only: writing again after is no follow-up
         until = request.due_at
         if until is None and follow_up_after is not None:
             until = calendar.allowance_end(message.date, follow_up_after, business=business)

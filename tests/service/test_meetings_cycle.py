@@ -345,4 +345,8 @@ def test_the_minutes_date_then_waits_for_the_attendees(tmp_path: Path) -> None:
     assert awaiting.until.astimezone(TOKYO).date() == jst(12, 7, 0).date()  # 2 business days
     assert view.meeting is not None and view.meeting.sent_at == jst(12, 3, 17)
     assert "minutes_due" not in cycles.states(jst(12, 3, 18, 30))
+    # Silence by that date is agreement (「本メールをもって合意とさせていただきます」): no 催促.
+    cycles.run(jst(12, 7, 18, 5), jst(12, 8, 9), jst(12, 10, 9))
+    assert [d["X-InboxGuard-Purpose"] for d in cycles.drafts()] == ["minutes"]
+    assert not {"awaiting", "awaiting_overdue"} & set(cycles.states(jst(12, 8, 9)))
     assert same_thread(cycles.everything(), parent, str(draft["Message-ID"]))
