@@ -57,7 +57,7 @@ class Cycles:
 
     def drafts(self) -> list[EmailMessage]:
         return [
-            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
             for p in self.mail.drafts()
         ]
 
