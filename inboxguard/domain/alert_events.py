@@ -229,14 +229,20 @@ def _workday_start(calendar: BusinessCalendar, day: date) -> datetime:
 
 def who(a: ThreadAssessment) -> str:
     """The client's name from the rules, else the name the counterpart writes under, else
+    the name I address them by (a thread that is only my ask has no mail from them), else
     their address (raw: the wording neutralises it)."""
     if a.client is not None:
         return a.client.name
-    address = a.status.counterpart or ""
-    for message in reversed(a.thread.messages):
-        if message.sender.address == address and message.sender.name:
+    address = (a.status.counterpart or "").lower()
+    messages = list(reversed(a.thread.messages))
+    for message in messages:
+        if message.sender.address.lower() == address and message.sender.name:
             return message.sender.name
-    return address
+    for message in messages:
+        for to in (*message.to, *message.cc):
+            if to.address.lower() == address and to.name:
+                return to.name
+    return a.status.counterpart or ""
 
 
 def live_subjects(assessments: Iterable[ThreadAssessment]) -> frozenset[str]:

@@ -27,7 +27,7 @@ from inboxguard.domain.incident_adjustments import (
 )
 from inboxguard.domain.incident_protocol import Incident, evaluate_incident, incident_marks
 from inboxguard.domain.marks import Mark, MarkAction
-from inboxguard.domain.meetings import Meeting
+from inboxguard.domain.meetings import Meeting, list_addresses, or_list
 from inboxguard.domain.minutes import (
     WatchedSitting,
     meetings_by_thread,
@@ -222,6 +222,10 @@ def assess(
     mail = [m for t in threads for m in t.messages if m.role is not FolderRole.DRAFTS]
     # The owner's dismiss / incident marks so far re-weigh detection in every thread.
     adjustments = owner_adjustments(m for m in snapshot.marks if m.at <= now)
+    # Lists are known from the mail they deliver: never an attendee to minute for.
+    lists = list_addresses(mail, rules.identity.is_me)
+    if lists:
+        rules = replace(rules, is_machine=or_list(rules.is_machine, lists))
     assessed = [
         assessment
         for thread in threads

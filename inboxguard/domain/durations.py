@@ -63,6 +63,7 @@ def format_duration(td: timedelta) -> str:
     return sign + ("".join(parts) or "0s")
 
 
+MAX_ALLOWANCE = timedelta(days=90)
 _BUSINESS_DAYS = re.compile(r"(?P<n>\d+)\s*business\s*days?", re.ASCII)
 
 
@@ -103,4 +104,8 @@ def parse_allowance(text: str) -> Allowance | None:
         ) from None
     if duration <= timedelta(0):
         raise ValueError(f"invalid span {text!r}: must be positive")
+    # As long as 60 business days at most: a longer span is a typo, and one past the
+    # calendar's end would fail every poll of the account with an overflow.
+    if duration > MAX_ALLOWANCE:
+        raise ValueError(f"invalid span {text!r}: at most {MAX_ALLOWANCE.days} days")
     return Allowance(duration=duration)

@@ -43,6 +43,8 @@ _MACHINE_DOMAINS = (
     "calendar-server.bounces.google.com",
 )
 _MACHINE_ADDRESSES = frozenset({"calendar-notification@google.com"})
+# The reasons domain/automation.py gives for mail a mailing list delivered.
+_LIST_REASONS = ("Precedence: list", "List-Id present")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,33 @@ def machine_address(rules: AutomationRules) -> Callable[[str], bool]:
         )
 
     return is_machine
+
+
+def list_addresses(
+    messages: Iterable[TrackedMessage], is_me: Callable[[str], bool]
+) -> frozenset[str]:
+    """Addresses that are mailing lists, as the mail seen shows them: the To of mail a
+    list delivered (List-Id, Precedence: list) is the list's own address. Minutes are
+    never drafted to a list (a meeting whose only other attendee is a list has nobody to
+    minute it for); the sender of such mail is a person and stays one."""
+    found: set[str] = set()
+    for message in messages:
+        if not (message.automated_reason or "").startswith(_LIST_REASONS):
+            continue
+        sender = message.sender.address.lower()
+        found.update(
+            address
+            for address in (a.address.lower() for a in message.to)
+            if address and address != sender and not is_me(address)
+        )
+    return frozenset(found)
+
+
+def or_list(is_machine: Callable[[str], bool], lists: frozenset[str]) -> Callable[[str], bool]:
+    """``is_machine`` that also refuses the ``lists`` (see ``list_addresses``)."""
+    if not lists:
+        return is_machine
+    return lambda address: address.strip().lower() in lists or is_machine(address)
 
 
 def minutes_sent(

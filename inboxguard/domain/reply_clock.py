@@ -23,6 +23,7 @@ from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.durations import Allowance
 from inboxguard.domain.identity import Identity
 from inboxguard.domain.reasons import Reason, ReasonCode
+from inboxguard.domain.requests import silence_agrees
 from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole, Promise, Request, TrackedMessage
 
@@ -308,6 +309,8 @@ def _awaiting(
         if policy.follow_up_after is None:
             return None
         until = calendar.allowance_end(mine.date, policy.follow_up_after, business=policy.business)
+    if now >= until and silence_agrees(request.phrase):
+        return None  # only objections were asked for (minutes): none by then is agreement
     return Awaiting(message=mine, request=request, until=until, overdue=now >= until)
 
 

@@ -32,6 +32,7 @@ import re
 from datetime import datetime
 
 from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.normalise import normalise_for_matching
 from inboxguard.domain.promises import Sentence, own_lines, read_deadlines, sentences_of
 from inboxguard.domain.tracked import Request
 
@@ -52,6 +53,26 @@ def find_request(text: str, sent_at: datetime, calendar: BusinessCalendar) -> Re
     if question is None:
         return None
     return Request(phrase=question.raw, what=_what(question))
+
+
+# An objection deadline: 「相違点がございましたら〇日までにご指摘ください」, "let me know of any
+# corrections by ...". Silence by then is agreement (the minutes' 「本メールをもって合意と
+# させていただきます」), so its date passing owes no follow-up.
+_OBJECTION_JA = re.compile(
+    r"(相違|異論|異議|修正|訂正|誤り|認識違い|ご意見).{0,12}"
+    r"(ございましたら|ございます場合|ありましたら|あれば|ある場合)"
+)
+_OBJECTION_EN = re.compile(
+    r"\bany\s+(corrections?|objections?|disagreements?)\b|\bunless\s+you\s+(tell|let)\b",
+    re.IGNORECASE,
+)
+
+
+def silence_agrees(phrase: str) -> bool:
+    """Whether the sentence that asks (``Request.phrase``) asks only for objections: the
+    ask of meeting minutes. Nothing heard by its date means agreed, not late."""
+    normalised = normalise_for_matching(phrase)
+    return bool(_OBJECTION_JA.search(normalised) or _OBJECTION_EN.search(normalised))
 
 
 def asks_question(text: str) -> str | None:

@@ -24,8 +24,10 @@ from inboxguard.domain.assessment import AssessmentRules, threads_of
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.durations import Allowance
 from inboxguard.domain.identity import Identity
+from inboxguard.domain.meetings import list_addresses, or_list
 from inboxguard.domain.minutes import all_sittings, meetings_by_thread
 from inboxguard.domain.reply_clock import thread_counterpart
+from inboxguard.domain.requests import silence_agrees
 from inboxguard.domain.snapshot import AccountSnapshot
 from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole, TrackedMessage
@@ -131,8 +133,8 @@ def _thread_figures(
             # Kept: I wrote again in the thread by the promised time (the answer).
             kept += any(identity.is_mine(m) and m.date <= promise.due_at for m in later)
         request = message.request
-        if request is None or message.invitation is not None:
-            continue
+        if request is None or message.invitation is not None or silence_agrees(request.phrase):
+            continue  # minutes ask for objections only: writing again after is no follow-up
         until = request.due_at
         if until is None and follow_up_after is not None:
             until = calendar.allowance_end(message.date, follow_up_after, business=business)
@@ -157,6 +159,7 @@ def account_trust(
     meetings = meetings_by_thread(threads, marks, identity=identity)
     mail = [m for t in threads for m in t.messages if m.role is not FolderRole.DRAFTS]
     by_id = {t.id: t for t in threads}
+    is_machine = or_list(rules.is_machine, list_addresses(mail, identity.is_me))
 
     def client_of(thread: Thread) -> str | None:
         client = rules.clients.lookup(thread_counterpart(thread, identity))
@@ -169,7 +172,7 @@ def account_trust(
             minutes_at=sent.date if sent is not None else None,
         )
         for thread_id, sitting, sent in all_sittings(
-            meetings, mail, since=since, now=now, identity=identity, is_machine=rules.is_machine
+            meetings, mail, since=since, now=now, identity=identity, is_machine=is_machine
         )
     ]
     return trust_figures(
