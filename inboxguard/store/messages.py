@@ -8,10 +8,10 @@ them (a snapshot, a folder sync).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, or_, select, update
 
 from inboxguard.domain.message import Address
 from inboxguard.domain.threading import Thread
@@ -211,7 +211,7 @@ def prune(c: Connection, account: str, *, before: datetime, keep_threads: Collec
     candidates = c.execute(
         select(t.c.id, t.c.thread_id).where(
             t.c.account == account,
-            t.c.date < before,
+            ~_in_window(before),
             or_(t.c.thread_id.is_(None), ~remembered),
         )
     )
@@ -225,12 +225,26 @@ def prune(c: Connection, account: str, *, before: datetime, keep_threads: Collec
 # -- reading messages back ---------------------------------------------------------------
 
 
+# An invitation's sittings are read up to 200 days after it was sent: a weekly meeting
+# invited two months ago still sits today, so invitations stay in the window that long.
+INVITATION_REACH = timedelta(days=201)
+
+
+def _in_window(since: datetime) -> ColumnElement[bool]:
+    t = schema.messages
+    return or_(
+        t.c.date >= since,
+        and_(t.c.invitation_json.is_not(None), t.c.date >= since - INVITATION_REACH),
+    )
+
+
 def load(c: Connection, account: str, since: datetime | None = None) -> list[TrackedMessage]:
-    """The account's messages (from ``since``), in date order."""
+    """The account's messages (from ``since``, and the invitations whose sittings may still
+    come), in date order."""
     t = schema.messages
     query = select(t).where(t.c.account == account)
     if since is not None:
-        query = query.where(t.c.date >= since)
+        query = query.where(_in_window(since))
     shared = _Shared()
     rows = c.execute(query.order_by(t.c.date, t.c.id))
     return [_tracked(row._mapping, shared) for row in rows]
