@@ -621,7 +621,7 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
 
 
 @main.command(context_settings={"ignore_unknown_options": False})
-@click.argument("words", nargs=-1, metavar="[THREAD] ACTION [STAGE]")
+@click.argument("words", nargs=-1, metavar="[THREAD] ACTION [STAGE | START [END]]")
 @click.option(
     "--backlog",
     "backlog",
@@ -644,6 +644,9 @@ def mark(app: App, words: tuple[str, ...], backlog: bool, overdue_before: dateti
     incident            open an incident (the 24h / 72h / 1-week reports)
     dismiss             a false alarm: close the open incident
     stage-done STAGE    a report was made another way: first_report, root_cause, remediation
+    no-follow-up        stop chasing what I asked them for (no follow-up draft)
+    meeting START [END] a meeting arranged in plain mail (2026-12-04T14:00 15:00;
+                        14:00 alone is today; END defaults to an hour later)
 
     \b
     In bulk, for old unanswered mail:
@@ -656,6 +659,7 @@ def mark(app: App, words: tuple[str, ...], backlog: bool, overdue_before: dateti
         ACTIONS,
         apply_mark,
         mark_overdue_no_reply,
+        parse_meeting,
         resolve_thread_id,
     )
 
@@ -674,11 +678,21 @@ def mark(app: App, words: tuple[str, ...], backlog: bool, overdue_before: dateti
             )
         click.echo(bulk_outcome.message)
         return
-    if len(words) not in (2, 3):
+    if len(words) < 2:
         raise click.UsageError("give THREAD ACTION [STAGE] (see `inboxguard mark --help`)")
     thread_id, action, *rest = words
     if action not in ACTIONS:
         raise click.UsageError(f"unknown action {action!r} (one of {', '.join(ACTIONS)})")
+    occurrence = None
+    if action == MarkAction.MEETING.value:
+        if len(rest) not in (1, 2):
+            raise click.UsageError("give THREAD meeting START [END] (see `inboxguard mark --help`)")
+        occurrence = parse_meeting(
+            rest[0], rest[1] if len(rest) > 1 else None, now=current_time(), calendar=ctx.calendar
+        )
+        rest = []
+    if len(rest) > 1:
+        raise click.UsageError("give THREAD ACTION [STAGE] (see `inboxguard mark --help`)")
     stage = rest[0] if rest else None
     stages = [s.value for s in Stage]
     if stage is not None and stage not in stages:
@@ -688,7 +702,9 @@ def mark(app: App, words: tuple[str, ...], backlog: bool, overdue_before: dateti
             # An id seen in a what-if `status` or in a digest before the service stored the
             # thread: read the mailboxes once (no drafts) so the mark finds it.
             _cycle(app, ctx, store, write_drafts=False)
-        outcome = apply_mark(ctx, store, thread_id, action, stage, now=current_time())
+        outcome = apply_mark(
+            ctx, store, thread_id, action, stage, now=current_time(), occurrence=occurrence
+        )
     click.echo(outcome.message)
 
 

@@ -14,7 +14,7 @@ import stat
 import tomllib
 import typing
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,7 +33,7 @@ from pydantic import (
 
 from inboxguard.domain.alert_events import AlertKind, Urgency
 from inboxguard.domain.calendar import BusinessCalendar
-from inboxguard.domain.durations import parse_duration
+from inboxguard.domain.durations import Allowance, parse_allowance, parse_duration
 from inboxguard.domain.quiet_hours import QuietHours
 from inboxguard.errors import ConfigError
 
@@ -49,6 +49,36 @@ def _duration(value: object) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _allowance(value: object) -> Allowance | None:
+    if value is None or isinstance(value, Allowance):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a span such as '3 business days', '72h' or 'off'")
+    return parse_allowance(value)
+
+
+# "3 business days", "72h", or "off" (None).
+Span = Annotated[Allowance | None, BeforeValidator(_allowance)]
+
+
+def _wall_time(value: object) -> time | None:
+    if value is None or isinstance(value, time):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a time of day such as '18:00', or '' for the end of hours")
+    if not value.strip():
+        return None
+    try:
+        hour, _, minute = value.strip().partition(":")
+        return time(int(hour), int(minute))
+    except ValueError:
+        raise ValueError(f"invalid time of day {value!r}: expected HH:MM such as '18:00'") from None
+
+
+# "18:00", or "" for the end of business hours.
+WallTime = Annotated[time | None, BeforeValidator(_wall_time)]
 
 
 class _Strict(BaseModel):
@@ -96,6 +126,13 @@ class SlaConfig(_Strict):
     holding_draft_late_limit: Duration = timedelta(hours=48)
     promise_business_days: int = Field(default=2, ge=1, le=30)
     lookback: Duration = timedelta(days=30)
+    # A question of mine without a date waits this long for their answer ("off": never
+    # followed up); a date I ask for is its own deadline.
+    follow_up_after: Span = Allowance(business_days=3)
+    # Minutes of a meeting are due by this time on its day ("": the end of business hours).
+    minutes_by: WallTime = None
+    # The date the minutes ask for objections by: this long after the meeting.
+    minutes_reply_within: Span = Allowance(business_days=2)
 
     @model_validator(mode="after")
     def _consistent(self) -> SlaConfig:

@@ -88,6 +88,29 @@ class StoreVersionError(StoreError):
     configuration is valid, the file it names is what must change."""
 
 
+class StoreUnreachableError(StoreError):
+    """``state.url`` names a server that cannot be used as given: unreachable, the login
+    refused, no such database. Found when the store is opened; the owner must fix the URL
+    or the server, so it is a configuration error (exit 2) like a malformed URL."""
+
+    exit_code = 2
+
+
+class StoreConnectionError(StoreError):
+    """The connection to the store's server was lost (a restart, a cut connection) and
+    did not come back on the one retry; the cycle fails and the next one tries again."""
+
+
+class StoreConflictError(StoreError):
+    """The server aborted a transaction to keep concurrent ones consistent (serialization
+    failure, deadlock) and its one retry hit the same; nothing of it was written."""
+
+
+class StoreCommitUnknownError(StoreConnectionError):
+    """The connection was lost while the transaction committed: it may or may not have
+    been written, so it is not retried (a retry could do the same thing twice)."""
+
+
 class StoreReadOnlyError(StoreError):
     """A write was asked of a store opened read-only (a what-if): refused, never done."""
 

@@ -46,6 +46,8 @@ _TAGS: Mapping[AlertKind, tuple[str, str]] = {
     AlertKind.ACCOUNT_FAILING: ("受信できません", "Mailbox failing"),
     AlertKind.ACCOUNT_RECOVERED: ("受信復旧", "Mailbox back"),
     AlertKind.DIGEST_FAILED: ("ダイジェスト未送信", "Digest not sent"),
+    AlertKind.AWAITING_OVERDUE: ("先方の返信待ち", "Client reply late"),
+    AlertKind.MINUTES_DUE: ("議事録未送付", "Minutes due"),
 }
 _STAGES: Mapping[str, tuple[str, str]] = {
     "first_report": ("第一報", "first report"),
@@ -164,6 +166,21 @@ def _digest(w: _Words, event: AlertEvent, compact: bool) -> str:
     return detail if not compact else ("送信に失敗しました" if w.ja else "delivery failed")
 
 
+def _awaiting(w: _Words, event: AlertEvent, compact: bool) -> str:
+    # What was asked for is words of a mail body: never in an alert. The subject says it.
+    due = w.when(event.facts.due_at)
+    return (
+        f"{due}までにお願いした件の返信がありません" if w.ja else f"asked for by {due}: no answer"
+    )
+
+
+def _minutes(w: _Words, event: AlertEvent, compact: bool) -> str:
+    due = w.when(event.facts.due_at)
+    if w.ja:
+        return f"打ち合わせの議事録がまだです（目安 {due}）"
+    return f"no minutes sent to the attendees yet (due {due})"
+
+
 _DETAILS: Mapping[AlertKind, Callable[[_Words, AlertEvent, bool], str]] = {
     AlertKind.AT_RISK: _reply,
     AlertKind.OVERDUE: _reply,
@@ -176,6 +193,8 @@ _DETAILS: Mapping[AlertKind, Callable[[_Words, AlertEvent, bool], str]] = {
     AlertKind.ACCOUNT_FAILING: _account,
     AlertKind.ACCOUNT_RECOVERED: _account,
     AlertKind.DIGEST_FAILED: _digest,
+    AlertKind.AWAITING_OVERDUE: _awaiting,
+    AlertKind.MINUTES_DUE: _minutes,
 }
 
 

@@ -6,18 +6,21 @@ since subjects and names come from other people's mail). Sections, most urgent f
 accounts failing for more than an hour (a digest that silently misses a mailbox is worse
 than none), overdue threads, threads due within 24 hours, holding drafts waiting to be
 sent, promises due, incidents, threads classified as needing no reply, accounts that
-failed to poll, and the response statistics for 7 and 30 days.
+failed to poll, and the response statistics for 7 and 30 days. Beside them: what clients
+owe me (waiting on clients), today's meetings and their minutes, and the trust figures
+(promises kept, follow-ups sent, minutes sent the same day).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from inboxguard.domain.assessment import ThreadAssessment
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.display import shown
+from inboxguard.domain.drafts import DraftPurpose
 from inboxguard.domain.durations import format_duration
 from inboxguard.domain.reply_clock import ThreadState
 from inboxguard.domain.statistics import (
@@ -28,6 +31,7 @@ from inboxguard.domain.statistics import (
     per_client,
     response_stats,
 )
+from inboxguard.domain.trust import TrustFigures
 from inboxguard.drafting.dates import format_due
 from inboxguard.drafting.wording import reason_text
 from inboxguard.store import AccountHealth, ChannelHealth
@@ -45,8 +49,10 @@ class ThreadLine:
     subject: str
     who: str
     when: str  # the deadline in the owner's words, or ""
-    left: str  # "3h12m" / "2h late" / ""
+    left: str  # "残り 2時間59分" / "6時間超過" / "2 h 59 min left" / "6 h late" / ""
     note: str = ""
+    late: bool = False  # the deadline has passed: the layout shows it in red
+    due_at: datetime | None = None  # for ordering and the subject line, never shown raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,9 @@ class IncidentLine:
     left: str
     late: bool
     opened: str
+    due_at: datetime | None = None
+    account: str = ""
+    thread_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,16 @@ class StatsLine:
     share: str
     median: str
     p90: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrustLine:
+    """Promises kept / due, follow-ups sent, minutes the same day / meetings held."""
+
+    label: str
+    promises: str  # "4/5", "–" when none fell due
+    follow_ups: str
+    minutes: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +122,9 @@ class DigestContent:
     stats: list[StatsLine] = field(default_factory=list)
     per_client: list[StatsLine] = field(default_factory=list)
     bars: list[BarLine] = field(default_factory=list)
+    awaiting: list[ThreadLine] = field(default_factory=list)  # waiting on clients
+    meetings: list[ThreadLine] = field(default_factory=list)  # today's and their minutes
+    trust: list[TrustLine] = field(default_factory=list)  # 7 and 30 days, then per client
 
     @property
     def needs_action(self) -> int:
@@ -116,6 +138,8 @@ class DigestContent:
             + len(self.failing)
             + len(self.failing_long)
             + len(self.failing_channels)
+            + sum(1 for line in self.awaiting if line.late)
+            + sum(1 for line in self.meetings if line.late)
         )
 
     @property
@@ -132,7 +156,10 @@ def build_content(
     calendar: BusinessCalendar,
     language: str,
     channels: Sequence[ChannelHealth] = (),
+    trust: Sequence[tuple[str | None, TrustFigures]] = (),
 ) -> DigestContent:
+    """``trust``: the trust figures, (None, overall of 7 days), (None, overall of 30 days),
+    then (client name, 30 days) per client (``trust_rows`` makes them)."""
     local_now = calendar.local(now)
     today = local_now.date()
     words = _Words(language, calendar, now)
@@ -142,6 +169,8 @@ def build_content(
     promises: list[ThreadLine] = []
     incidents: list[IncidentLine] = []
     quiet: list[ThreadLine] = []
+    awaiting: list[ThreadLine] = []
+    meetings: list[ThreadLine] = []
     for view in views:
         status = view.status
         state = status.state
@@ -180,26 +209,27 @@ def build_content(
                     left=words.left(stage.due_at),
                     late=stage.due_at <= now,
                     opened=words.when(incident.opened_at),
+                    due_at=stage.due_at,
+                    account=view.thread.account,
+                    thread_id=view.thread.id,
                 )
             )
+        if status.awaiting is not None and status.clock_message is None:
+            note = words.awaiting_note(view)
+            awaiting.append(words.thread(view, status.awaiting.until, note=note))
+        if view.meeting is not None:
+            meetings.append(words.meeting(view))
         if state is ThreadState.NO_REPLY_NEEDED:
             latest = view.thread.messages[-1].date
             if now - latest <= NO_REPLY_REVIEW:
                 note = reason_text(status.reason, words.language)
                 quiet.append(words.thread(view, None, note=note))
-    incidents.sort(key=lambda line: (not line.late, line.due))
+    # Within a section the nearest deadline first (the most late, among overdue ones).
+    for lines in (overdue, due_soon, waiting, promises, awaiting, meetings):
+        lines.sort(key=_by_deadline)
+    incidents.sort(key=_by_deadline)
 
-    failing: list[HealthLine] = []  # failing for less than an hour: listed near the end
-    failing_long: list[HealthLine] = []  # for more: they head the digest
-    for item in health:
-        if item.failing_since is not None:
-            long = now - item.failing_since > LONG_FAILURE
-            (failing_long if long else failing).append(words.health(item))
-    failing_channels = [
-        words.failure(c.channel, c.failing_since, c.last_error, c.next_attempt_at)
-        for c in channels
-        if c.failing_since is not None
-    ]
+    failing, failing_long, failing_channels = _failures(health, channels, words, now)
     week = [e for e in episodes if e.started_at >= now - timedelta(days=7)]
     month = [e for e in episodes if e.started_at >= now - timedelta(days=30)]
     stats = [
@@ -224,7 +254,32 @@ def build_content(
         stats=stats,
         per_client=clients,
         bars=bars,
+        awaiting=awaiting,
+        meetings=meetings,
+        trust=[words.trust(label, figures, index) for index, (label, figures) in enumerate(trust)],
     )
+
+
+def _failures(
+    health: Sequence[AccountHealth],
+    channels: Sequence[ChannelHealth],
+    words: _Words,
+    now: datetime,
+) -> tuple[list[HealthLine], list[HealthLine], list[HealthLine]]:
+    """Accounts failing for less than an hour (listed near the end), for more (they head
+    the digest), and alert channels not reaching the owner."""
+    failing: list[HealthLine] = []
+    failing_long: list[HealthLine] = []
+    for item in health:
+        if item.failing_since is not None:
+            long = now - item.failing_since > LONG_FAILURE
+            (failing_long if long else failing).append(words.health(item))
+    failing_channels = [
+        words.failure(c.channel, c.failing_since, c.last_error, c.next_attempt_at)
+        for c in channels
+        if c.failing_since is not None
+    ]
+    return failing, failing_long, failing_channels
 
 
 class _Words:
@@ -245,13 +300,14 @@ class _Words:
         return format_due(self.calendar.local(moment), self.language) if moment else ""
 
     def left(self, target: datetime | None) -> str:
+        """The time to ``target`` as the digest's headline says it: "残り 2時間59分"."""
         if target is None:
             return ""
         seconds = int((target - self.now).total_seconds())
-        amount = format_duration(timedelta(minutes=abs(seconds) // 60))
+        amount = spoken_duration(abs(seconds) // 60, self.language)
         if seconds < 0:
             return f"{amount}超過" if self.ja else f"{amount} late"
-        return f"残り{amount}" if self.ja else f"{amount} left"
+        return f"残り {amount}" if self.ja else f"{amount} left"
 
     def who(self, view: ThreadAssessment) -> str:
         # Names and subjects are strangers' text: shown without bidi tricks or runaway width.
@@ -268,6 +324,69 @@ class _Words:
             when=self.when(target),
             left=self.left(target),
             note=note,
+            late=target is not None and target <= self.now,
+            due_at=target,
+        )
+
+    def awaiting_note(self, view: ThreadAssessment) -> str:
+        awaiting = view.status.awaiting
+        if awaiting is None:
+            return ""
+        drafted = any(d.purpose is DraftPurpose.FOLLOW_UP for d in view.drafts)
+        what = shown(awaiting.request.what, limit=40)
+        if self.ja:
+            note = f"お願いした件: {what}" if what else "先方の返信待ち"
+            if awaiting.overdue:
+                note += "・催促の下書きあり" if drafted else "・期限切れ"
+            return note
+        note = f"asked for: {what}" if what else "waiting for their answer"
+        if awaiting.overdue:
+            note += " · follow-up drafted" if drafted else " · past the date"
+        return note
+
+    def meeting(self, view: ThreadAssessment) -> ThreadLine:
+        meeting = view.meeting
+        if meeting is None:
+            raise ValueError("a meeting line needs a thread with a meeting")
+        start = self.calendar.local(meeting.occurrence.start)
+        end = self.calendar.local(meeting.occurrence.end)
+        sitting = f"{format_due(start, self.language)}–{end:%H:%M}"
+        drafted = any(d.purpose is DraftPurpose.MINUTES for d in view.drafts)
+        if meeting.sent_at is not None:
+            state = "議事録送付済み" if self.ja else "minutes sent"
+        elif meeting.occurrence.end > self.now:
+            state = "議事録は終了後に" if self.ja else "minutes after it ends"
+        elif drafted:
+            state = "議事録の下書きあり" if self.ja else "minutes drafted"
+        else:
+            state = "議事録未送付" if self.ja else "minutes not sent"
+        line = self.thread(
+            view, meeting.due_at if meeting.sent_at is None else None, note=f"{sitting} · {state}"
+        )
+        summary = shown(meeting.summary)
+        return ThreadLine(
+            account=line.account,
+            thread_id=line.thread_id,
+            subject=summary or line.subject,
+            who=line.who,
+            when=line.when,
+            left=line.left if meeting.occurrence.end <= self.now else "",
+            note=line.note,
+            late=meeting.due(self.now),
+            due_at=line.due_at,
+        )
+
+    def trust(self, label: str | None, figures: TrustFigures, index: int) -> TrustLine:
+        def ratio(done: int, of: int) -> str:
+            return f"{done}/{of}" if of else "–"
+
+        if label is None:
+            label = self.last_days(7 if index == 0 else 30)
+        return TrustLine(
+            label=shown(label),
+            promises=ratio(figures.promises_kept, figures.promises_due),
+            follow_ups=str(figures.follow_ups_sent),
+            minutes=ratio(figures.minutes_same_day, figures.meetings_held),
         )
 
     def stage(self, name: str) -> str:
@@ -292,8 +411,8 @@ class _Words:
         return HealthLine(
             account=name,
             since=self.when(since),
-            for_how_long=format_duration(
-                timedelta(minutes=int((self.now - since).total_seconds()) // 60)
+            for_how_long=spoken_duration(
+                int((self.now - since).total_seconds()) // 60, self.language
             ),
             error=error or "",
             next_attempt=self.when(next_attempt_at),
@@ -326,6 +445,31 @@ class _Words:
 
     def day_label(self, local_now: datetime) -> str:
         return format_due(local_now, self.language).rsplit(" ", 1)[0]
+
+
+def spoken_duration(minutes: int, language: str) -> str:
+    """A duration as a person reads it on a phone: ``2時間59分`` / ``2 h 59 min``.
+
+    Minutes count below a day; above, days and hours (a deadline three days out is not
+    planned to the minute). ``format_duration``'s ``2h59m`` is for logs and tables.
+    """
+    ja = language == "ja"
+    days, rest = divmod(max(minutes, 0), 24 * 60)
+    hours, mins = divmod(rest, 60)
+    units = (("日", " d"), ("時間", " h"), ("分", " min"))
+    amounts = (days, hours, 0) if days else (0, hours, mins)
+    parts = [
+        f"{n}{ja_unit if ja else en_unit}"
+        for n, (ja_unit, en_unit) in zip(amounts, units, strict=True)
+        if n
+    ]
+    if not parts:
+        return "0分" if ja else "0 min"
+    return "".join(parts) if ja else " ".join(parts)
+
+
+def _by_deadline(line: ThreadLine | IncidentLine) -> tuple[bool, datetime]:
+    return (line.due_at is None, line.due_at or datetime.max.replace(tzinfo=UTC))
 
 
 def _rounded(value: timedelta | None) -> str:

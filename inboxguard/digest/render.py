@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.policy
 import email.utils
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
@@ -17,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from inboxguard.digest.content import DigestContent
+from inboxguard.domain.display import shown
 from inboxguard.drafting.reply_draft import header_text
 from inboxguard.drafting.templates import html_renderer, text_renderer
 
@@ -87,8 +89,50 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Tone:
+    """A section's colour, light and dark: text on white and on its tint, both >= 4.5:1.
+
+    The dark pair is what ``prefers-color-scheme: dark`` (Apple Mail, Outlook) switches to;
+    clients that invert colours themselves (the Gmail apps) start from the light pair,
+    which is why no text relies on a background image or a colour the template does not set.
+    """
+
+    fg: str
+    tint: str
+    dark_fg: str
+    dark_tint: str
+
+
+TONES: dict[str, Tone] = {
+    "red": Tone("#b42318", "#fef3f2", "#ff9c92", "#3d1714"),
+    "amber": Tone("#b54708", "#fffaeb", "#fdb022", "#382a0d"),
+    "blue": Tone("#175cd3", "#eff8ff", "#84caff", "#102a4c"),
+    "purple": Tone("#6941c6", "#f4f3ff", "#c3b5fd", "#2a1f4f"),
+    "grey": Tone("#475467", "#f2f4f7", "#cdd5df", "#252b34"),
+}
+# The page itself: text, secondary text, background, rules; light and dark.
+PAGE = {
+    "text": ("#1d2939", "#f2f4f7"),
+    "muted": ("#475467", "#b9c0cc"),
+    "background": ("#ffffff", "#121417"),
+    "rule": ("#d0d5dd", "#3a4150"),
+    "bar": ("#2e6bea", "#5d8fff"),
+}
+# A digest subject is read in a phone's notification: the lead item keeps a short subject.
+LEAD_SUBJECT_COLUMNS = 28
+
+
 def summary(content: DigestContent) -> str:
     """``期限切れ 1・24時間以内 2・インシデント 1`` / ``1 overdue, 2 due within 24h, …``."""
+    parts = summary_parts(content)
+    if not parts:
+        return LABELS[content.language if content.language in LABELS else "en"]["nothing"]
+    return "・".join(parts) if content.language == "ja" else ", ".join(parts)
+
+
+def summary_parts(content: DigestContent) -> list[str]:
+    """The counts of what needs the owner, each a phrase that is never broken across lines."""
     ja = content.language == "ja"
     # English words in (one, many): "1 incident", "2 incidents".
     counts = [
@@ -108,25 +152,68 @@ def summary(content: DigestContent) -> str:
             ("alert channel failing", "alert channels failing"),
         ),
     ]
-    parts = [
+    return [
         f"{ja_word} {n}" if ja else f"{n} {en_words[n != 1]}"
         for n, ja_word, en_words in counts
         if n
     ]
-    if not parts:
-        return LABELS["ja" if ja else "en"]["nothing"]
-    return "・".join(parts) if ja else ", ".join(parts)
+
+
+def lead(content: DigestContent) -> str:
+    """The one most urgent thing, in a few words: what a phone's notification should show.
+
+    A mailbox not read for an hour comes first (the rest of the digest may be missing its
+    mail), then the nearest deadline of any reply, incident report or promise, the most
+    late first. Empty when nothing has a deadline.
+    """
+    ja = content.language == "ja"
+    if content.failing_long:
+        item = content.failing_long[0]
+        account = shown(item.account, limit=LEAD_SUBJECT_COLUMNS)
+        if ja:
+            return f"{account} を{item.for_how_long}読めていません"
+        return f"{account} not read for {item.for_how_long}"
+    dated: list[tuple[datetime, str, str]] = []
+    for line in (*content.overdue, *content.due_soon, *content.promises):
+        if line.due_at is not None:
+            dated.append((line.due_at, line.left, line.subject))
+    for incident in content.incidents:
+        if incident.due_at is not None:
+            dated.append((incident.due_at, f"{incident.stage} {incident.left}", incident.subject))
+    if not dated:
+        return ""
+    _, left, subject = min(dated, key=lambda item: item[0])
+    subject = shown(subject, limit=LEAD_SUBJECT_COLUMNS)
+    return f"{left}「{subject}」" if ja else f'{left}: "{subject}"'
 
 
 def title(content: DigestContent) -> str:
-    return f"InboxGuard {content.date_label}: {summary(content)}"
+    """The digest's subject line: the most urgent thing first, the counts, then the day.
+
+    ``6時間超過「サイトの表示速度について」／期限切れ 1・24時間以内 2｜InboxGuard 11月21日(土)``
+    """
+    ja = content.language == "ja"
+    first, counts = lead(content), summary(content)
+    head = (f"{first}／{counts}" if ja else f"{first} / {counts}") if first else counts
+    return (
+        f"{head}｜InboxGuard {content.date_label}"
+        if ja
+        else f"{head} | InboxGuard {content.date_label}"
+    )
 
 
 def render(content: DigestContent, templates_dir: Path | None = None) -> tuple[str, str]:
     """(html, text) of the digest."""
     labels = dict(LABELS["ja" if content.language == "ja" else "en"])
     labels["summary"] = summary(content)
-    context = {"d": content, "t": labels, "title": title(content)}
+    context = {
+        "summary_parts": summary_parts(content),
+        "d": content,
+        "t": labels,
+        "title": title(content),
+        "tones": TONES,
+        "page": PAGE,
+    }
     html = html_renderer(templates_dir).render("digest.html.j2", context)
     text = text_renderer(templates_dir).render("digest.txt.j2", context)
     return html, text

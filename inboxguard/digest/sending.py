@@ -20,6 +20,7 @@ from inboxguard.config import Config
 from inboxguard.delivery import DeliveryReceipt, deliver
 from inboxguard.digest.content import DigestContent, build_content
 from inboxguard.digest.render import build_message, digest_message_id, render
+from inboxguard.domain.trust import TrustFigures, account_trust, merged, overall
 from inboxguard.errors import InboxGuardError
 from inboxguard.service.alerting import digest_failed
 from inboxguard.service.assessing import assess_all
@@ -74,6 +75,7 @@ def compose(ctx: Context, store: StateStore, now: datetime) -> Digest:
         calendar=ctx.calendar,
         language=ctx.config.owner.language,
         channels=_configured_channels(ctx, store),
+        trust=trust_rows(ctx, store, now),
     )
     html, text = render(content, ctx.config.templates_dir)
     owner = ctx.config.owner
@@ -88,6 +90,34 @@ def compose(ctx: Context, store: StateStore, now: datetime) -> Digest:
         tz=ctx.calendar.tz,
     )
     return Digest(content, html, text, message)
+
+
+def trust_rows(
+    ctx: Context, store: StateStore, now: datetime
+) -> list[tuple[str | None, TrustFigures]]:
+    """The digest's trust figures: overall for 7 and 30 days, then per client for 30."""
+    windows = (timedelta(days=7), timedelta(days=30))
+    per_window = []
+    for window in windows:
+        since = now - window
+        per_window.append(
+            merged(
+                account_trust(
+                    store.snapshot(account.name, since - ctx.lookback),
+                    ctx.assessment,
+                    since=since,
+                    now=now,
+                )
+                for account in ctx.config.accounts
+            )
+        )
+    rows: list[tuple[str | None, TrustFigures]] = [(None, overall(f)) for f in per_window]
+    month = per_window[-1]
+    clients = sorted(
+        ((name, f) for name, f in month.items() if name is not None and not f.empty),
+        key=lambda row: (-(row[1].promises_due + row[1].meetings_held), row[0] or ""),
+    )
+    return rows + [(name, figures) for name, figures in clients]
 
 
 def _configured_channels(ctx: Context, store: StateStore) -> list[ChannelHealth]:

@@ -41,6 +41,8 @@ class AlertKind(StrEnum):
     ACCOUNT_FAILING = "account_failing"
     ACCOUNT_RECOVERED = "account_recovered"
     DIGEST_FAILED = "digest_failed"
+    AWAITING_OVERDUE = "awaiting_overdue"  # what I asked a client for by a date has not come
+    MINUTES_DUE = "minutes_due"  # a meeting ended and its attendees got nothing by minutes_by
 
 
 class Urgency(StrEnum):
@@ -70,6 +72,8 @@ URGENCY: Mapping[AlertKind, Urgency] = {
     AlertKind.ACCOUNT_FAILING: Urgency.HIGH,
     AlertKind.ACCOUNT_RECOVERED: Urgency.NORMAL,
     AlertKind.DIGEST_FAILED: Urgency.NORMAL,
+    AlertKind.AWAITING_OVERDUE: Urgency.NORMAL,
+    AlertKind.MINUTES_DUE: Urgency.NORMAL,
 }
 
 REPORT_DUE_SOON = timedelta(hours=6)
@@ -192,6 +196,31 @@ def _thread(a: ThreadAssessment, now: datetime, calendar: BusinessCalendar) -> I
                     AlertKind.PROMISE_TOMORROW, f"promise_tomorrow:{anchor}", facts, about
                 )
 
+    yield from _their_turn(a, base, now)
+
+
+def _their_turn(a: ThreadAssessment, base: AlertFacts, now: datetime) -> Iterator[AlertEvent]:
+    """What the owner waits for from clients: an answer asked for by a date, minutes."""
+    status, account, thread = a.status, a.thread.account, a.thread.id
+    awaiting = status.awaiting
+    if awaiting is not None and awaiting.overdue and status.clock_message is None:
+        anchor = f"{account}:{thread}:{stamp(awaiting.message.date)}"
+        if now - awaiting.until <= FRESH:
+            facts = replace(base, due_at=awaiting.until)
+            yield AlertEvent.of(
+                AlertKind.AWAITING_OVERDUE,
+                f"awaiting_overdue:{anchor}",
+                facts,
+                f"awaiting:{anchor}",
+            )
+    meeting = a.meeting
+    if meeting is not None and meeting.due(now) and now - meeting.due_at <= FRESH:
+        anchor = f"{account}:{meeting.uid}:{stamp(meeting.occurrence.start)}"
+        facts = replace(base, due_at=meeting.due_at, subject=meeting.summary or a.thread.subject)
+        yield AlertEvent.of(
+            AlertKind.MINUTES_DUE, f"minutes_due:{anchor}", facts, f"minutes:{anchor}"
+        )
+
 
 def _workday_start(calendar: BusinessCalendar, day: date) -> datetime:
     # "Due tomorrow" is said when the owner's working day begins, not at midnight.
@@ -230,6 +259,12 @@ def live_subjects(assessments: Iterable[ThreadAssessment]) -> frozenset[str]:
             ThreadState.PROMISE_OVERDUE,
         ):
             live.add(f"promise:{account}:{thread}:{promise.date.isoformat()}")
+        awaiting = status.awaiting
+        if awaiting is not None and status.clock_message is None:
+            live.add(f"awaiting:{account}:{thread}:{stamp(awaiting.message.date)}")
+        meeting = a.meeting
+        if meeting is not None and meeting.sent_at is None:
+            live.add(f"minutes:{account}:{meeting.uid}:{stamp(meeting.occurrence.start)}")
     return frozenset(live)
 
 
@@ -246,6 +281,8 @@ def next_alert_change(
         stage = incident.next_stage if incident is not None else None
         if stage is not None:
             instants += [stage.due_at - REPORT_DUE_SOON, stage.due_at]
+        if a.meeting is not None and a.meeting.sent_at is None:
+            instants.append(max(a.meeting.due_at, a.meeting.occurrence.end))
         promise = a.status.promise
         if promise is not None and a.status.state is ThreadState.PROMISED:
             eve = promise.date - timedelta(days=1)

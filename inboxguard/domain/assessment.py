@@ -10,27 +10,40 @@ can never disagree about a thread, and none of them needs to write to find out.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.clients import ClientDirectory, ClientRule
 from inboxguard.domain.drafts import DraftPurpose, DraftRecord
+from inboxguard.domain.durations import Allowance
 from inboxguard.domain.duties import DraftDuty, DraftSettings, owed_drafts
 from inboxguard.domain.identity import Identity
 from inboxguard.domain.incident_protocol import Incident, evaluate_incident, incident_marks
 from inboxguard.domain.marks import Mark, MarkAction
+from inboxguard.domain.meetings import Meeting
+from inboxguard.domain.minutes import (
+    WatchedSitting,
+    meetings_by_thread,
+    minutes_duty,
+    watched_sitting,
+)
+from inboxguard.domain.reasons import Reason, ReasonCode
 from inboxguard.domain.reply_clock import (
+    DEFAULT_FOLLOW_UP,
     Episode,
     ReplyPolicy,
+    ThreadState,
     ThreadStatus,
     evaluate_thread,
     thread_counterpart,
 )
 from inboxguard.domain.snapshot import AccountSnapshot
 from inboxguard.domain.threading import Thread, build_threads
-from inboxguard.domain.tracked import FolderRole
+from inboxguard.domain.tracked import FolderRole, Occurrence, TrackedMessage
+
+DEFAULT_MINUTES_REPLY = Allowance(business_days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +55,14 @@ class SlaRules:
     warn_before: timedelta
     holding_draft_after: timedelta
     holding_late_limit: timedelta = timedelta(hours=48)
+    follow_up_after: Allowance | None = DEFAULT_FOLLOW_UP
+    minutes_by: time | None = None  # None: the end of business hours
+    # The objection date the minutes name (None: the minutes name none).
+    minutes_reply_within: Allowance | None = DEFAULT_MINUTES_REPLY
+
+
+def _no_machine(address: str) -> bool:
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +75,8 @@ class AssessmentRules:
     sla: SlaRules
     incident_threshold: float
     drafting: DraftSettings
+    # Addresses no person reads (no-reply, calendar systems): never an attendee of minutes.
+    is_machine: Callable[[str], bool] = _no_machine
 
     def policy_for(self, client: ClientRule | None) -> ReplyPolicy:
         sla = self.sla
@@ -68,11 +91,29 @@ class AssessmentRules:
             warn_before=min(sla.warn_before, reply_within),
             holding_draft_after=holding_after,
             holding_late_limit=sla.holding_late_limit,
+            follow_up_after=sla.follow_up_after,
         )
 
 
 # Sorts after every state's own urgency (ThreadState.urgency runs 0-6).
 BACKLOG_URGENCY = 10
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesWatch:
+    """A meeting of this thread that sat (or sits) on the local day of ``now`` or the day
+    before, and where its minutes stand."""
+
+    uid: str
+    summary: str
+    occurrence: Occurrence
+    attendees: tuple[str, ...]  # the counterparts: not me, not automated or list addresses
+    due_at: datetime  # ``minutes_by`` on the meeting's day
+    sent_at: datetime | None  # my first mail to an attendee since it ended
+
+    def due(self, now: datetime) -> bool:
+        """Past ``minutes_by`` with nothing sent, on the meeting's own day (SPEC §5)."""
+        return self.sent_at is None and self.due_at <= now and self.occurrence.end <= now
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +125,7 @@ class ThreadAssessment:
     incident: Incident | None
     duties: tuple[DraftDuty, ...]  # drafts owed now and not in the ledger
     next_change_at: datetime | None  # with no new mail or mark, nothing changes before
+    meeting: MinutesWatch | None = None
 
     @property
     def episodes(self) -> tuple[Episode, ...]:
@@ -169,6 +211,10 @@ def assess(
             drafts[draft.thread_id].append(draft)
     # Every row, whatever its time: a claim is a claim even seen from a what-if in the past.
     ledger = frozenset(d.message_id for d in snapshot.drafts)
+    meetings = meetings_by_thread(
+        threads, [m for m in snapshot.marks if m.at <= now], identity=rules.identity
+    )
+    mail = [m for t in threads for m in t.messages if m.role is not FolderRole.DRAFTS]
     assessed = [
         assessment
         for thread in threads
@@ -180,6 +226,8 @@ def assess(
                 marks=marks.get(thread.id, ()),
                 drafts=drafts.get(thread.id, ()),
                 ledger=ledger,
+                meetings=meetings.get(thread.id, ()),
+                mail=mail,
             )
         )
         is not None
@@ -196,10 +244,27 @@ def assess_thread(
     marks: Sequence[Mark] = (),
     drafts: Sequence[DraftRecord] = (),
     ledger: frozenset[str] = frozenset(),
+    meetings: Sequence[Meeting] = (),
+    mail: Sequence[TrackedMessage] = (),
 ) -> ThreadAssessment | None:
     """One thread at ``now`` (None: nobody owes an answer in it). ``marks`` and ``drafts``
-    are the thread's own, up to ``now``; ``ledger`` every Message-ID the ledger holds."""
+    are the thread's own, up to ``now``; ``ledger`` every Message-ID the ledger holds;
+    ``meetings`` those filed under this thread, ``mail`` the account's (minutes sent to a
+    meeting's attendees may go in any thread)."""
     client = rules.clients.lookup(thread_counterpart(thread, rules.identity))
+    watch = (
+        watched_sitting(
+            meetings,
+            mail,
+            now=now,
+            calendar=rules.calendar,
+            identity=rules.identity,
+            is_machine=rules.is_machine,
+            minutes_by=rules.sla.minutes_by,
+        )
+        if meetings
+        else None
+    )
     status = evaluate_thread(
         thread,
         now=now,
@@ -207,9 +272,12 @@ def assess_thread(
         policy=rules.policy_for(client),
         calendar=rules.calendar,
         no_reply_until=no_reply_until(marks),
+        no_follow_up_until=no_follow_up_until(marks),
     )
-    if status is None:
+    if status is None and watch is None:
         return None
+    meeting = _minutes_watch(watch) if watch is not None else None
+    status = _with_meeting(status, meeting, thread, rules, now)
     incident = evaluate_incident(
         thread,
         now=now,
@@ -230,7 +298,28 @@ def assess_thread(
         settings=rules.drafting,
         now=now,
     )
+    if watch is not None:
+        minutes = minutes_duty(
+            thread,
+            watch,
+            names=_names(thread),
+            client=client,
+            language=client.language if client is not None and client.language else None,
+            ledger=ledger | {d.message_id for d in drafts},
+            identity=rules.identity,
+            calendar=rules.calendar,
+            reply_within=rules.sla.minutes_reply_within,
+            now=now,
+        )
+        duties = (*duties, minutes) if minutes is not None else duties
     crossings = [status.next_change_at] if status.next_change_at is not None else []
+    if meeting is not None and meeting.sent_at is None:
+        last = rules.calendar.local(meeting.occurrence.end).date() + timedelta(days=2)
+        crossings += [
+            meeting.occurrence.end,
+            meeting.due_at,
+            datetime.combine(last, time(0), tzinfo=rules.calendar.tz),
+        ]
     if incident is not None and incident.is_open:
         crossings += [s.due_at for s in incident.stages if s.done_at is None]
     return ThreadAssessment(
@@ -241,7 +330,63 @@ def assess_thread(
         incident=incident,
         duties=duties,
         next_change_at=min((t for t in crossings if t > now), default=None),
+        meeting=meeting,
     )
+
+
+def _minutes_watch(watch: WatchedSitting) -> MinutesWatch:
+    return MinutesWatch(
+        uid=watch.sitting.meeting.uid,
+        summary=watch.sitting.meeting.summary,
+        occurrence=watch.sitting.occurrence,
+        attendees=watch.attendees,
+        due_at=watch.due_at,
+        sent_at=watch.sent.date if watch.sent is not None else None,
+    )
+
+
+def _with_meeting(
+    status: ThreadStatus | None,
+    meeting: MinutesWatch | None,
+    thread: Thread,
+    rules: AssessmentRules,
+    now: datetime,
+) -> ThreadStatus:
+    """The thread's status with its meeting: ``minutes_due`` outranks the calmer states;
+    a thread that is only a meeting (my invitation, nothing else) gets a status of its own."""
+    if status is None:
+        if meeting is None:
+            raise ValueError("a thread with neither a status nor a meeting has no assessment")
+        status = ThreadStatus(
+            state=ThreadState.NO_REPLY_NEEDED,
+            counterpart=meeting.attendees[0] if meeting.attendees else None,
+            clock_started_at=None,
+            due_at=None,
+            answered_at=None,
+            promise=None,
+            episodes=(),
+            needs_holding_draft=False,
+            clock_message=None,
+            reason=Reason.of(ReasonCode.CALENDAR),
+        )
+    if (
+        meeting is not None
+        and meeting.due(now)
+        and status.state.urgency > ThreadState.MINUTES_DUE.urgency
+    ):
+        reason = Reason.of(ReasonCode.MINUTES_DUE, summary=meeting.summary or thread.subject)
+        status = replace(status, state=ThreadState.MINUTES_DUE, reason=reason)
+    return status
+
+
+def _names(thread: Thread) -> dict[str, str]:
+    """Display names by lower-case address, as the thread's mail writes them."""
+    names: dict[str, str] = {}
+    for message in thread.messages:
+        for address in (message.sender, *message.to, *message.cc):
+            if address.name and address.address:
+                names.setdefault(address.address.lower(), address.name)
+    return names
 
 
 def no_reply_until(marks: Iterable[Mark]) -> datetime | None:
@@ -249,6 +394,17 @@ def no_reply_until(marks: Iterable[Mark]) -> datetime | None:
     until: datetime | None = None
     for mark in sorted(marks, key=lambda m: m.at):
         if mark.action is MarkAction.NO_REPLY:
+            until = mark.at
+        elif mark.action is MarkAction.REOPEN:
+            until = None
+    return until
+
+
+def no_follow_up_until(marks: Iterable[Mark]) -> datetime | None:
+    """The instant of the latest `no-follow-up` mark, unless a later `reopen` undid it."""
+    until: datetime | None = None
+    for mark in sorted(marks, key=lambda m: m.at):
+        if mark.action is MarkAction.NO_FOLLOW_UP:
             until = mark.at
         elif mark.action is MarkAction.REOPEN:
             until = None

@@ -136,3 +136,10 @@ def automated_reason(message: Message, rules: AutomationRules) -> str | None:
         if reason is not None:
             return reason
     return None
+
+
+def may_carry_invitation(reason: str | None) -> bool:
+    """Automated mail whose text is still worth reading: Google Calendar sends invitations
+    from the organizer's address with ``Auto-Submitted: auto-generated``. Auto-replies,
+    lists and bulk senders are never read."""
+    return reason == "Auto-Submitted: auto-generated"

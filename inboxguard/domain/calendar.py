@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_pkg
 
+from inboxguard.domain.durations import Allowance
+
 # Upper bound on days scanned for one answer. Ten years of days without a single business
 # hour means the calendar is unusable (no workdays, or every day a holiday): fail loudly
 # instead of spinning.
@@ -148,6 +150,15 @@ class BusinessCalendar:
     def end_of_business_day(self, d: date) -> datetime:
         """``day_end`` on ``d`` in the owner's zone: when a promise for ``d`` runs out."""
         return datetime.combine(d, self.day_end, tzinfo=self.tz)
+
+    def allowance_end(self, start: datetime, allowance: Allowance, *, business: bool) -> datetime:
+        """When ``allowance`` given at ``start`` runs out: the end of business hours of the
+        ``n``-th business day after ``start``'s local day, or ``start`` plus the duration in
+        clock time (business or calendar, as the reply clock counts)."""
+        if allowance.business_days:
+            day = self.add_business_days(self.local(start).date(), allowance.business_days)
+            return self.end_of_business_day(day)
+        return self.add(start, allowance.duration, business=business)
 
     # -- instants -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ number is refused: "24" could mean hours or days, and guessing wrong breaks a pr
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -60,3 +61,46 @@ def format_duration(td: timedelta) -> str:
         if amount:
             parts.append(f"{amount}{unit}")
     return sign + ("".join(parts) or "0s")
+
+
+_BUSINESS_DAYS = re.compile(r"(?P<n>\d+)\s*business\s*days?", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """How long the other side is given: ``"3 business days"`` (to the end of that
+    business day) or a clock duration (``"72h"``). Used for the follow-up of a question
+    without a date and the reply date written into meeting minutes."""
+
+    business_days: int = 0
+    duration: timedelta = timedelta(0)
+
+    def __post_init__(self) -> None:
+        if (self.business_days > 0) == (self.duration > timedelta(0)):
+            raise ValueError("an allowance is either business days or a duration, positive")
+
+    def __str__(self) -> str:
+        if self.business_days:
+            return f"{self.business_days} business days"
+        return format_duration(self.duration)
+
+
+def parse_allowance(text: str) -> Allowance | None:
+    """``"3 business days"`` / ``"72h"`` / ``"off"`` (None); ``ValueError`` otherwise."""
+    compact = " ".join(text.split()).lower()
+    if compact == "off":
+        return None
+    if match := _BUSINESS_DAYS.fullmatch(compact):
+        days = int(match["n"])
+        if not 1 <= days <= 60:
+            raise ValueError(f"invalid span {text!r}: 1 to 60 business days")
+        return Allowance(business_days=days)
+    try:
+        duration = parse_duration(compact)
+    except ValueError:
+        raise ValueError(
+            f"invalid span {text!r}: expected e.g. '3 business days', '72h' or 'off'"
+        ) from None
+    if duration <= timedelta(0):
+        raise ValueError(f"invalid span {text!r}: must be positive")
+    return Allowance(duration=duration)

@@ -3,6 +3,9 @@
 While an incident is open, the next report is owed (the report is the answer, so no
 holding reply then). Otherwise a holding reply is owed once the clock has run for
 ``holding_draft_after``, unless the owner is already writing a reply in that thread.
+With no clock running, a follow-up (催促) is owed once what I asked the client for is
+overdue (``awaiting_overdue``), once per ask: it is anchored at my message that asked.
+Minutes (議事録) after a meeting are owed by the meeting model (``minutes_duty``).
 A duty already in the draft ledger (written, found, or claimed by a cycle that died) is
 not owed again: its deterministic Message-ID is the key, so a restarted process, a second
 process or a what-if all compute the same duty and the ledger decides once.
@@ -20,9 +23,11 @@ from inboxguard.domain.draft_ids import DRAFT_ID_PREFIX, draft_message_id, is_ou
 from inboxguard.domain.drafts import DraftPurpose
 from inboxguard.domain.identity import Identity
 from inboxguard.domain.incident_protocol import Incident, Stage
+from inboxguard.domain.meetings import Sitting
+from inboxguard.domain.message import Address
 from inboxguard.domain.reply_clock import ThreadStatus
 from inboxguard.domain.threading import Thread
-from inboxguard.domain.tracked import FolderRole, TrackedMessage
+from inboxguard.domain.tracked import FolderRole, Request, TrackedMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,13 @@ class DraftDuty:
     client: ClientRule | None = None
     incident: Incident | None = None
     stage: Stage | None = None
+    # Who the draft goes to; empty: the sender of ``reply_to`` (a reply). A follow-up goes
+    # to those my asking message went to, minutes to the meeting's attendees.
+    recipients: tuple[Address, ...] = ()
+    request: Request | None = None  # with FOLLOW_UP: what I asked for
+    sitting: Sitting | None = None  # with MINUTES: the meeting and its occurrence
+    # With MINUTES: the date objections are asked by (None: the minutes name none).
+    reply_by: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +86,18 @@ def owed_drafts(
     """The drafts ``thread`` is owed at ``now`` that the ledger (Message-IDs) lacks."""
     plan = _plan(thread, status, incident, identity=identity, ledger=ledger)
     if plan is None:
-        return ()
+        follow_up = _follow_up(
+            thread,
+            status,
+            client=client,
+            language=language,
+            ledger=ledger,
+            identity=identity,
+            calendar=calendar,
+            settings=settings,
+            now=now,
+        )
+        return (follow_up,) if follow_up is not None else ()
     purpose, anchor, reply_to, stage = plan
     message_id = draft_message_id(thread.account, thread.id, anchor, purpose.value)
     if message_id in ledger:
@@ -102,6 +125,53 @@ def owed_drafts(
         stage=stage,
     )
     return (duty,)
+
+
+def _follow_up(
+    thread: Thread,
+    status: ThreadStatus,
+    *,
+    client: ClientRule | None,
+    language: str | None,
+    ledger: Collection[str],
+    identity: Identity,
+    calendar: BusinessCalendar,
+    settings: DraftSettings,
+    now: datetime,
+) -> DraftDuty | None:
+    """The 催促 owed when what I asked for is overdue and no clock of theirs runs."""
+    awaiting = status.awaiting
+    if awaiting is None or not awaiting.overdue or status.clock_message is not None:
+        return None
+    if owner_draft_in_thread(thread, identity, ledger) is not None:
+        return None  # the owner is already writing to them
+    asked = awaiting.message
+    recipients = tuple(a for a in (*asked.to, *asked.cc) if a.address and not identity.is_me(a))
+    if not recipients:
+        return None
+    purpose = DraftPurpose.FOLLOW_UP
+    message_id = draft_message_id(thread.account, thread.id, asked.date, purpose.value)
+    if message_id in ledger or ours_in_drafts(thread, purpose, asked.date, owed=message_id):
+        return None
+    today = calendar.local(now).date()
+    first = recipients[0]
+    return DraftDuty(
+        purpose=purpose,
+        message_id=message_id,
+        account=thread.account,
+        thread_id=thread.id,
+        anchor=asked.date,
+        reply_to=asked,
+        promised_date=calendar.add_business_days(today, settings.promise_business_days),
+        language=language,
+        addressee=(client.honorific if client is not None and client.honorific else None)
+        or first.name
+        or first.address.partition("@")[0],
+        from_address=asked.sender.address or None,
+        client=client,
+        recipients=recipients,
+        request=awaiting.request,
+    )
 
 
 def _plan(

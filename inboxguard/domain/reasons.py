@@ -21,6 +21,11 @@ class ReasonCode(StrEnum):
     MARKED_NO_REPLY = "marked_no_reply"
     ACKNOWLEDGEMENT_ONLY = "acknowledgement_only"
     ANSWERED = "answered"
+    AWAITING = "awaiting"  # I asked them for something by {date}
+    AWAITING_QUESTION = "awaiting_question"  # I asked a question; they have until {date}
+    AWAITING_OVERDUE = "awaiting_overdue"  # what I asked for by {date} has not come
+    CALENDAR = "calendar"  # an invitation, update, cancellation or calendar reply
+    MINUTES_DUE = "minutes_due"  # the meeting {summary} ended and no minutes were sent
 
 
 @dataclass(frozen=True, slots=True)

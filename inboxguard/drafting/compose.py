@@ -11,11 +11,14 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from inboxguard.domain.drafts import DraftPurpose
 from inboxguard.domain.duties import DraftDuty
 from inboxguard.domain.language import written_language
 from inboxguard.domain.message import Message
 from inboxguard.domain.tracked import TrackedMessage
+from inboxguard.drafting.follow_up import build_follow_up
 from inboxguard.drafting.incident_report import build_incident_report
+from inboxguard.drafting.minutes import build_minutes
 from inboxguard.drafting.reply_draft import ReplyDraftInput, build_holding_reply, to_bytes
 from inboxguard.drafting.templates import TemplateRenderer
 
@@ -49,7 +52,7 @@ def compose_draft(
     language: Literal["ja", "en"] = "ja" if chosen == "ja" else "en"
     inp = ReplyDraftInput(
         original=original,
-        counterpart=target.sender,
+        counterpart=duty.recipients[0] if duty.recipients else target.sender,
         counterpart_display_name=duty.addressee,
         company=duty.client.company if duty.client else None,
         owner_name=owner_name,
@@ -61,9 +64,16 @@ def compose_draft(
         now=now,
         tz=tz,
         original_received=target.date,
+        recipients=duty.recipients,
     )
     if duty.stage is not None and duty.incident is not None:
         draft = build_incident_report(inp, templates, incident=duty.incident, stage=duty.stage)
+    elif duty.purpose is DraftPurpose.FOLLOW_UP:
+        draft = build_follow_up(inp, templates, request=duty.request)
+    elif duty.purpose is DraftPurpose.MINUTES and duty.sitting is not None:
+        draft = build_minutes(
+            inp, templates, sitting=duty.sitting, reply_by=duty.reply_by is not None
+        )
     else:
         draft = build_holding_reply(inp, templates)
     return to_bytes(draft, crlf=False)

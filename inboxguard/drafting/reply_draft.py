@@ -99,6 +99,9 @@ class ReplyDraftInput:
     now: datetime  # aware; becomes the Date header
     tz: ZoneInfo  # the owner's zone: Date header and the quoted original's time
     original_received: datetime  # aware; when the original counts from
+    # Everyone the draft goes to when it is not only ``counterpart`` (a follow-up to those
+    # my message went to, minutes to the attendees); ``counterpart`` is named first.
+    recipients: tuple[Address, ...] = ()
 
     def __post_init__(self) -> None:
         if self.language not in ("ja", "en"):
@@ -129,6 +132,7 @@ def build_reply_draft(
     template: str,
     purpose: str,
     extra: Mapping[str, object] | None = None,
+    subject: str | None = None,
 ) -> EmailMessage:
     """A reply draft with ``template`` rendered as its body.
 
@@ -141,10 +145,11 @@ def build_reply_draft(
     msg["From"] = _mailbox(inp.owner_name, inp.owner_address, "owner address")
     # The owner sends this: no bidi override or invisible character of the stranger's
     # subject or name may travel in it (U+202E makes "fdp.exe" read "exe.pdf").
-    to_name = neutralised(inp.counterpart.name)
-    msg["To"] = _mailbox(to_name, inp.counterpart.address, "counterpart address")
-    subject = header_text(reply_subject(neutralised(inp.original.subject)))
-    msg["Subject"] = subject[:MAX_SUBJECT_CHARS].rstrip()
+    to = [inp.counterpart, *(a for a in inp.recipients if a.address != inp.counterpart.address)]
+    msg["To"] = [_mailbox(neutralised(a.name), a.address, "counterpart address") for a in to]
+    # ``subject``: a draft that is not a plain reply names itself (「【議事録】…」).
+    written = subject if subject is not None else reply_subject(inp.original.subject)
+    msg["Subject"] = header_text(neutralised(written))[:MAX_SUBJECT_CHARS].rstrip()
     msg["Date"] = email.utils.format_datetime(inp.now.astimezone(inp.tz))
     msg["Message-ID"] = inp.message_id
     parent = _parent_id(inp.original)

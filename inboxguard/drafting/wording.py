@@ -14,6 +14,11 @@ _JA = {
     ReasonCode.MARKED_NO_REPLY: "返信不要としてマーク済み",
     ReasonCode.ACKNOWLEDGEMENT_ONLY: "相手の最新のメールはお礼・了承のみ",
     ReasonCode.ANSWERED: "返信済み",
+    ReasonCode.AWAITING: "{date}までの返信を先方にお願い済み",
+    ReasonCode.AWAITING_QUESTION: "先方への質問に{date}まで返事待ち",
+    ReasonCode.AWAITING_OVERDUE: "{date}までにお願いした件の返信がありません",
+    ReasonCode.CALENDAR: "予定の招待・更新・取消（返信不要）",
+    ReasonCode.MINUTES_DUE: "打ち合わせ「{summary}」の議事録が未送付です",
 }
 _EN = {
     ReasonCode.CLOCK_RUNNING: "clock running",
@@ -25,9 +30,14 @@ _EN = {
     ReasonCode.MARKED_NO_REPLY: "marked as needing no reply",
     ReasonCode.ACKNOWLEDGEMENT_ONLY: "the latest message is only an acknowledgement",
     ReasonCode.ANSWERED: "replied; nothing outstanding",
+    ReasonCode.AWAITING: "I asked them for an answer by {date}",
+    ReasonCode.AWAITING_QUESTION: "I asked a question; waiting for them until {date}",
+    ReasonCode.AWAITING_OVERDUE: "what I asked for by {date} has not come",
+    ReasonCode.CALENDAR: "a calendar invitation, update or cancellation (no reply needed)",
+    ReasonCode.MINUTES_DUE: "the meeting {summary} ended and no minutes were sent",
 }
 
 
 def reason_text(reason: Reason, language: str) -> str:
     template = (_JA if language == "ja" else _EN)[reason.code]
-    return template.format_map({"date": "", **dict(reason.params)})
+    return template.format_map({"date": "", "summary": "", **dict(reason.params)})

@@ -21,7 +21,9 @@ from inboxguard.parse.html_text import html_to_text
 
 MAX_PARTS = 500
 MAX_DEPTH = 50
-_BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
+# Padding ("=") is kept: without it the last group of a body whose length is not a multiple
+# of three would be dropped, and a UTF-8 text cut mid-character reads as Latin-1.
+_BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]")
 _META_CHARSET = re.compile(
     rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.I
 )

@@ -10,6 +10,7 @@ from inboxguard.domain.assessment import AssessmentRules, SlaRules
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.duties import DraftSettings
 from inboxguard.domain.identity import Identity
+from inboxguard.domain.meetings import machine_address
 from inboxguard.rules import RuleSet, load_rules
 
 
@@ -42,9 +43,13 @@ class Context:
                 warn_before=sla.warn_before,
                 holding_draft_after=sla.holding_draft_after,
                 holding_late_limit=sla.holding_draft_late_limit,
+                follow_up_after=sla.follow_up_after,
+                minutes_by=sla.minutes_by,
+                minutes_reply_within=sla.minutes_reply_within,
             ),
             incident_threshold=rules.incident.threshold,
             drafting=DraftSettings(promise_business_days=sla.promise_business_days),
+            is_machine=machine_address(rules.automation),
         )
         return cls(
             config=config,

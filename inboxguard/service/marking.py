@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
+from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.incident_protocol import Incident, Stage
 from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.reply_clock import ThreadState
+from inboxguard.domain.tracked import Occurrence
 from inboxguard.errors import InboxGuardError, UnknownThreadError
 from inboxguard.service.assessing import assess_all, find_thread
 from inboxguard.service.context import Context
@@ -43,7 +45,10 @@ def apply_mark(
     stage: str | None,
     *,
     now: datetime,
+    occurrence: Occurrence | None = None,
 ) -> MarkOutcome:
+    """Record ``action`` on the thread at ``now`` (``occurrence``: with `meeting`, when it
+    sits), or say why it would change nothing."""
     try:
         action = MarkAction(action)
     except ValueError:
@@ -54,10 +59,23 @@ def apply_mark(
             if stage is None
             else f"{action} takes no STAGE"
         )
+    if (action is MarkAction.MEETING) != (occurrence is not None):
+        raise MarkError(
+            "meeting needs START [END] (e.g. `mark THREAD meeting 2026-12-04T14:00 15:00`)"
+            if occurrence is None
+            else f"{action} takes no START"
+        )
     thread_id = resolve_thread_id(store, thread_id)
     account = store.thread_account(thread_id)
     if account is None:
         raise UnknownThreadError(thread_id)
+    if action is MarkAction.NO_FOLLOW_UP:
+        assessment = find_thread(ctx, store, account, thread_id, now)
+        if assessment is None or assessment.status.awaiting is None:
+            return MarkOutcome(
+                written=False,
+                message=f"{thread_id}: nothing asked of them is awaited; nothing changed",
+            )
     if action.is_incident_action:
         assessment = find_thread(ctx, store, account, thread_id, now)
         # None: the thread's mail left the look-back window, so nothing is open.
@@ -65,9 +83,65 @@ def apply_mark(
         refusal = _incident_refusal(incident, action, stage, ctx)
         if refusal is not None:
             return MarkOutcome(written=False, message=f"{thread_id}: {refusal}")
-    store.add_mark(Mark(account=account, thread_id=thread_id, action=action, stage=stage, at=now))
+    store.add_mark(
+        Mark(
+            account=account,
+            thread_id=thread_id,
+            action=action,
+            stage=stage,
+            at=now,
+            occurrence=occurrence,
+        )
+    )
     label = f"{action} {stage}" if stage else action.value
+    if occurrence is not None:
+        start = ctx.calendar.local(occurrence.start)
+        end = ctx.calendar.local(occurrence.end)
+        label += f" {start.isoformat(timespec='minutes')}-{end:%H:%M}"
     return MarkOutcome(written=True, message=f"{thread_id}: marked {label}")
+
+
+# A meeting marked by hand is one sitting; more than this is not a meeting, it is a typo.
+MAX_MEETING = timedelta(hours=12)
+DEFAULT_MEETING = timedelta(hours=1)
+
+
+def parse_meeting(
+    start: str, end: str | None, *, now: datetime, calendar: BusinessCalendar
+) -> Occurrence:
+    """`mark THREAD meeting START [END]`: ISO 8601 date and time (``2026-12-04T14:00``,
+    ``"2026-12-04 14:00"``, an offset optional: the owner's zone without one) or a time
+    alone (``14:00``: today); END a time on START's day or a full date and time, one hour
+    after START when left out."""
+    begins = _moment(start, day=calendar.local(now).date(), calendar=calendar, what="START")
+    ends = (
+        _moment(end, day=calendar.local(begins).date(), calendar=calendar, what="END")
+        if end is not None
+        else begins + DEFAULT_MEETING
+    )
+    if ends <= begins:
+        raise MarkError(f"END {end!r} is not after START {start!r}")
+    if ends - begins > MAX_MEETING:
+        raise MarkError(f"a meeting of more than {MAX_MEETING.seconds // 3600} hours: check END")
+    if abs(begins - now) > timedelta(days=200):
+        raise MarkError(f"START {start!r} is more than 200 days from now")
+    return Occurrence(begins, ends)
+
+
+def _moment(text: str, *, day: date, calendar: BusinessCalendar, what: str) -> datetime:
+    value = text.strip()
+    try:
+        if len(value) <= 5 and ":" in value:
+            moment = datetime.combine(day, time.fromisoformat(value.zfill(5)))
+        else:
+            moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise MarkError(
+            f"{what} {text!r} is not a date and time (e.g. 2026-12-04T14:00, or 14:00 for today)"
+        ) from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=calendar.tz)
+    return moment
 
 
 class AmbiguousThreadError(InboxGuardError):

@@ -59,6 +59,37 @@ def thread_json(view: ThreadAssessment, calendar: BusinessCalendar) -> dict[str,
         "messages": view.live_messages,
         # Overdue past the holding reply's late limit: still "overdue", listed apart.
         "backlog": view.backlog,
+        "awaiting_until": _iso(status.awaiting.until, calendar) if status.awaiting else None,
+        "awaiting": awaiting_json(view, calendar),
+        "meeting": meeting_json(view, calendar),
+    }
+
+
+def awaiting_json(view: ThreadAssessment, calendar: BusinessCalendar) -> dict[str, Any] | None:
+    awaiting = view.status.awaiting
+    if awaiting is None:
+        return None
+    return {
+        "asked_at": _iso(awaiting.message.date, calendar),
+        "until": _iso(awaiting.until, calendar),
+        "phrase": awaiting.request.phrase,
+        "what": awaiting.request.what,
+        "dated": awaiting.request.due_at is not None,
+        "overdue": awaiting.overdue,
+    }
+
+
+def meeting_json(view: ThreadAssessment, calendar: BusinessCalendar) -> dict[str, Any] | None:
+    meeting = view.meeting
+    if meeting is None:
+        return None
+    return {
+        "summary": meeting.summary,
+        "start": _iso(meeting.occurrence.start, calendar),
+        "end": _iso(meeting.occurrence.end, calendar),
+        "attendees": list(meeting.attendees),
+        "minutes_due_at": _iso(meeting.due_at, calendar),
+        "minutes_sent_at": _iso(meeting.sent_at, calendar),
     }
 
 
@@ -103,6 +134,10 @@ def time_left(view: ThreadAssessment, now: datetime) -> str:
     target = status.due_at
     if target is None and status.promise is not None:
         target = status.promise.due_at
+    if target is None and view.meeting is not None and status.state is ThreadState.MINUTES_DUE:
+        target = view.meeting.due_at
+    if target is None and status.awaiting is not None:
+        target = status.awaiting.until
     return _until(target, now)
 
 
@@ -129,6 +164,9 @@ _SHORT_STATE = {
     ThreadState.PROMISED: "promised",
     ThreadState.NO_REPLY_NEEDED: "no reply",
     ThreadState.ANSWERED: "answered",
+    ThreadState.AWAITING: "their turn",
+    ThreadState.AWAITING_OVERDUE: "their turn, late",
+    ThreadState.MINUTES_DUE: "minutes due",
 }
 MIN_ID_LENGTH = 7
 

@@ -19,13 +19,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from inboxguard.backends.base import Folder, MailBackend
+from inboxguard.domain.automation import may_carry_invitation
 from inboxguard.domain.identity import Identity
 from inboxguard.domain.incident_protocol import INCIDENT_KEYWORD
 from inboxguard.domain.incidents import NO_INCIDENT, score_incident
 from inboxguard.domain.promises import earliest_promise
+from inboxguard.domain.requests import find_request
 from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole, IncidentFacts, TextFacts, TrackedMessage
 from inboxguard.parse import parse_text
+from inboxguard.parse.invitations import invitation_in
 from inboxguard.service.context import Context
 
 # Enough for the new text of any human reply, with the usual multipart preamble before it.
@@ -54,6 +57,13 @@ def deciding_messages(
                 message.incident is None and message.date >= recent
             ):
                 wanted.append(message)
+        # Generated mail (Google Calendar's invitations) is read while recent: only its
+        # calendar part matters, and only for meetings still to come or just held.
+        wanted.extend(
+            m
+            for m in live
+            if not m.text_read and m.date >= recent and may_carry_invitation(m.automated_reason)
+        )
     return wanted
 
 
@@ -106,15 +116,24 @@ def read_facts(
         uids = list(by_uid)
         for uid, raw in backend.fetch_texts(Folder(name, role), uids, max_bytes=TEXT_PREFIX_BYTES):
             text = parse_text(raw).text if raw else ""
-            facts.append(decide(ctx, by_uid[uid], text, reports=reports))
+            facts.append(decide(ctx, by_uid[uid], text, reports=reports, raw=raw))
     return facts
 
 
-def decide(ctx: Context, message: TrackedMessage, text: str, *, reports: bool = False) -> TextFacts:
+def decide(
+    ctx: Context,
+    message: TrackedMessage,
+    text: str,
+    *,
+    reports: bool = False,
+    raw: bytes = b"",
+) -> TextFacts:
     """The facts of one text. The report stages of my message are decided only when asked
     (``reports``): they matter in the few threads that hold an incident, and a message
-    whose stages were not decided is asked again if its thread becomes one."""
+    whose stages were not decided is asked again if its thread becomes one. ``raw``: the
+    message's first bytes, where a calendar part (an invitation) is looked for."""
     mine = ctx.identity.is_mine(message)
+    invitation = invitation_in(raw, tz=ctx.calendar.tz, sent_at=message.date) if raw else None
     incident: IncidentFacts | None
     if mine:
         incident = IncidentFacts(stages=ctx.rules.reports.stages_in(text)) if reports else None
@@ -125,18 +144,28 @@ def decide(ctx: Context, message: TrackedMessage, text: str, *, reports: bool = 
             else score_incident(message.subject, text, ctx.rules.incident)
         )
         incident = IncidentFacts(score=score.score, keywords=score.keywords)
+    if invitation is not None and not mine:
+        # An invitation's words describe a meeting (「障害振り返り会」), not a report of one.
+        incident = IncidentFacts()
+    # What an invitation's text says is the calendar's, not mine: no promise, no ask.
+    writes = mine and invitation is None
     return TextFacts(
         folder=message.folder,
         uid=message.uid,
         ack_only=(not mine) and ctx.rules.acknowledgements.is_acknowledgement(text),
-        promise=earliest_promise(text, message.date, ctx.calendar) if mine else None,
+        promise=earliest_promise(text, message.date, ctx.calendar) if writes else None,
         incident=incident,
+        request=find_request(text, message.date, ctx.calendar) if writes else None,
+        invitation=invitation,
     )
 
 
 def needs_no_text(role: FolderRole, automated: str | None) -> bool:
-    """Messages whose facts are final without text: drafts and automated mail."""
-    return role is FolderRole.DRAFTS or automated is not None
+    """Messages whose facts are final without text: drafts and automated mail (but for
+    generated mail, which may be a calendar invitation)."""
+    return role is FolderRole.DRAFTS or (
+        automated is not None and not may_carry_invitation(automated)
+    )
 
 
 def with_facts(threads: Sequence[Thread], facts: Sequence[TextFacts]) -> list[Thread]:
@@ -160,4 +189,6 @@ def _apply(message: TrackedMessage, fact: TextFacts | None) -> TrackedMessage:
         promise=fact.promise,
         text_read=True,
         incident=fact.incident,
+        request=fact.request,
+        invitation=fact.invitation,
     )

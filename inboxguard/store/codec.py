@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from inboxguard.domain.alert_events import AlertFacts
 from inboxguard.domain.message import Address
+from inboxguard.domain.tracked import CalendarMethod, Invitation, Occurrence
 
 # The form every empty list takes: checked before parsing, as most header lists are empty.
 EMPTY_LIST = "[]"
@@ -86,3 +87,122 @@ def decode_alert_facts(raw: str) -> AlertFacts:
             values[name] = date.fromisoformat(values[name])
     known = {k: v for k, v in values.items() if k in AlertFacts.__dataclass_fields__}
     return AlertFacts(**known)
+
+
+# A calendar part and a mark's detail are stored as JSON that a person's hand, a damaged
+# file or a later version may have changed: what does not decode reads as absent (None),
+# never as an error that would stop the account's cycle.
+_UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
+def encode_invitation(invitation: Invitation) -> str:
+    """An invitation as JSON: instants in ISO 8601 with their offset."""
+    return json.dumps(
+        {
+            "uid": invitation.uid,
+            "sequence": invitation.sequence,
+            "method": invitation.method.value,
+            "cancelled": invitation.cancelled,
+            "summary": invitation.summary,
+            "organizer": invitation.organizer,
+            "attendees": list(invitation.attendees),
+            "occurrences": [_encode_occurrence(o) for o in invitation.occurrences],
+            "recurrence_id": _instant(invitation.recurrence_id),
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def decode_invitation(raw: str | None) -> Invitation | None:
+    if not raw:
+        return None
+    try:
+        values = json.loads(raw)
+        organizer = values["organizer"]
+        invitation = Invitation(
+            uid=_text(values["uid"]),
+            sequence=_integer(values["sequence"]),
+            method=CalendarMethod(values["method"]),
+            cancelled=_boolean(values["cancelled"]),
+            summary=_text(values["summary"]),
+            organizer=None if organizer is None else _text(organizer),
+            attendees=tuple(_text(a) for a in values["attendees"]),
+            occurrences=tuple(_decode_occurrence(o) for o in values["occurrences"]),
+            recurrence_id=_aware(values.get("recurrence_id")),
+        )
+    except _UNREADABLE:
+        return None
+    return invitation
+
+
+def encode_mark_detail(occurrence: Occurrence | None, signals: Iterable[str]) -> str | None:
+    """A mark's sitting and signals as JSON; None (NULL) for a mark with neither."""
+    signals = list(signals)
+    if occurrence is None and not signals:
+        return None
+    values: dict[str, object] = {"signals": signals}
+    if occurrence is not None:
+        values["occurrence"] = _encode_occurrence(occurrence)
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+def decode_mark_detail(raw: str | None) -> tuple[Occurrence | None, tuple[str, ...]]:
+    """(occurrence, signals); what does not decode reads as a mark without detail."""
+    if not raw:
+        return None, ()
+    try:
+        values = json.loads(raw)
+        occurrence = values.get("occurrence")
+        return (
+            None if occurrence is None else _decode_occurrence(occurrence),
+            tuple(_text(s) for s in values.get("signals", ())),
+        )
+    except _UNREADABLE:
+        return None, ()
+
+
+def _encode_occurrence(occurrence: Occurrence) -> list[str]:
+    return [occurrence.start.isoformat(), occurrence.end.isoformat()]
+
+
+def _decode_occurrence(value: object) -> Occurrence:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError("an occurrence is [start, end]")
+    start, end = (_aware(v) for v in value)
+    if start is None or end is None:
+        raise ValueError("an occurrence has a start and an end")
+    return Occurrence(start, end)
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _aware(value: object) -> datetime | None:
+    """An ISO 8601 instant with its offset; None for null. A naive one is unreadable: the
+    domain holds only aware instants."""
+    if value is None:
+        return None
+    instant = datetime.fromisoformat(_text(value))
+    if instant.tzinfo is None:
+        raise ValueError("an instant without an offset")
+    return instant
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected text")
+    return value
+
+
+def _integer(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("expected an integer")
+    return value
+
+
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("expected true or false")
+    return value

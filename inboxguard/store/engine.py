@@ -20,14 +20,29 @@ from typing import Any, TypeVar
 from sqlalchemy import URL, Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError, StatementError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlalchemy.pool import StaticPool
 
-from inboxguard.errors import ConfigError, StoreError
+from inboxguard.errors import (
+    ConfigError,
+    StoreCommitUnknownError,
+    StoreConflictError,
+    StoreConnectionError,
+    StoreError,
+    StoreUnreachableError,
+)
 
 # How long SQLite waits for another process's write before "database is locked": ordinary
 # contention (a cycle and `inboxguard mark`) waits; a stuck process fails in one line.
 BUSY_TIMEOUT_MS = 5000
+
+CONNECT_TIMEOUT = 10  # seconds to reach a PostgreSQL server
 
 CHUNK = 2000  # rows per executemany: bounded memory, few round trips
 IN_CHUNK = 500  # values per IN (…): well under every database's limit on parameters
@@ -88,9 +103,21 @@ def create_store_engine(location: StoreLocation, *, read_only: bool) -> Engine:
     if location.memory:
         # One connection for every thread: each new connection would be a new, empty store.
         options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    elif location.dialect == "postgresql":
+        # pre_ping: a pooled connection a restarted server (or a cut) left dead is
+        # replaced before use, not failed on. connect_timeout: an unreachable host fails
+        # in seconds, not in the kernel's minutes.
+        options = {"pool_pre_ping": True, "connect_args": {"connect_timeout": CONNECT_TIMEOUT}}
     try:
         # hide_parameters: an error's text never carries the values (subjects, addresses).
-        engine = create_engine(location.url, hide_parameters=True, **options)
+        # preserve_rowcount: an INSERT … ON CONFLICT DO NOTHING tells whether it inserted
+        # by its row count (a claim won or not), which psycopg's cursor otherwise loses.
+        engine = create_engine(
+            location.url,
+            hide_parameters=True,
+            execution_options={"preserve_rowcount": True},
+            **options,
+        )
     except (ArgumentError, ImportError) as exc:
         raise ConfigError("state.url", f"cannot use this database: {_first_line(exc)}") from None
     if engine.dialect.name == "sqlite":
@@ -146,12 +173,30 @@ def _postgresql_read_only(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()  # a SET inside a transaction rolled back would be undone
 
 
+class CommitUnknown(Exception):
+    """The database failed while committing: whether the transaction was written is
+    unknown. Carries the database's error."""
+
+    def __init__(self, error: SQLAlchemyError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as connection:
         connection.execution_options(**{_WRITE: True})
-        with connection.begin():
+        transaction = connection.begin()
+        try:
             yield connection
+        except BaseException:
+            if transaction.is_active:
+                transaction.rollback()
+            raise
+        try:
+            transaction.commit()
+        except SQLAlchemyError as exc:
+            raise CommitUnknown(exc) from exc
 
 
 @contextmanager
@@ -181,17 +226,82 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+# SQLSTATEs after which running the same transaction again can succeed: the server
+# rolled it back whole to keep concurrent ones consistent.
+_CONFLICTS = {"40001": "serialization failure", "40P01": "deadlock"}
+
+
 @contextmanager
-def translated_errors(store: str) -> Iterator[None]:
-    """Database and file errors leave as one-line ``StoreError``s naming ``store``.
+def translated_errors(store: str, *, secret: str | None = None) -> Iterator[None]:
+    """Database and file errors leave as one-line ``StoreError``s naming ``store``: a lost
+    connection as ``StoreConnectionError``, one lost while committing as
+    ``StoreCommitUnknownError``, a serialization failure or deadlock as
+    ``StoreConflictError``. ``secret`` (the URL's password) never appears in the message,
+    whatever the driver said.
 
     ``from None``: the original's text holds the SQL (and, on PostgreSQL, DETAIL lines with
     row values); it must not reach a traceback or a log.
     """
     try:
         yield
+    except CommitUnknown as unknown:
+        what = _scrub(describe(unknown.error), secret)
+        raise StoreCommitUnknownError(
+            store, f"{what}; lost while committing, so it may or may not have been written"
+        ) from None
     except (SQLAlchemyError, OSError) as exc:
-        raise StoreError(store, describe(exc)) from None
+        what = _scrub(describe(exc), secret)
+        kind = classify(exc)
+        if kind == "connection":
+            raise StoreConnectionError(
+                store, f"{what}; the server is unreachable or restarting"
+            ) from None
+        if kind in _CONFLICTS.values():
+            raise StoreConflictError(store, f"{what} ({kind}); try again") from None
+        raise StoreError(store, what) from None
+
+
+def classify(exc: BaseException) -> str | None:
+    """ "connection" when the connection was lost (or never made), the name of a conflict
+    (``_CONFLICTS``), or None for every other error."""
+    if isinstance(exc, CommitUnknown):
+        return None
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return "connection"
+        state = getattr(exc.orig, "sqlstate", None)
+        if state in _CONFLICTS:
+            return _CONFLICTS[state]
+        if isinstance(state, str) and state[:2] in ("08", "57"):  # connection, shutdown
+            return "connection"
+        # libpq's own failures (refused, timed out, closed unexpectedly) carry no SQLSTATE.
+        if (
+            isinstance(exc, OperationalError)
+            and state is None
+            and type(exc.orig).__module__.startswith("psycopg")
+        ):
+            return "connection"
+    return None
+
+
+def _scrub(message: str, secret: str | None) -> str:
+    return message.replace(secret, "***") if secret else message
+
+
+def reach(engine: Engine, location: StoreLocation) -> None:
+    """Connect once to a server store, so that a wrong ``state.url`` (no such host, port,
+    role or database; the login refused) is one ``StoreUnreachableError`` at open, told
+    apart from a failure later on. Disposes of the engine when it fails."""
+    if location.dialect == "sqlite":
+        return
+    try:
+        engine.connect().close()
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        what = _scrub(describe(exc), location.url.password)
+        raise StoreUnreachableError(
+            location.name, f"cannot connect: {what}; check state.url and the server"
+        ) from None
 
 
 # What to do, for the errors where it is clear. Matched on the lower-cased first line.
@@ -214,15 +324,30 @@ _HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
     ),
 )
 
+# A server's words mean something else: "permission denied" is a missing privilege of the
+# role, not a file's mode.
+_SERVER_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("permission denied", "must be owner"),
+        "the role in state.url lacks a privilege on the database (see docs/state.md)",
+    ),
+    (("read-only transaction",), "the server is read-only (a standby?)"),
+    (("no space left", "disk full"), "the server's disk is full"),
+    (("too many connections", "remaining connection slots"), "the server has no free connection"),
+)
+
 _BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)\s*$")
 
 
 def describe(exc: BaseException) -> str:
     """What happened, in one line from the first line of the driver's message, with what
     to do where it is clear. Never the statement or its parameters."""
+    hints = _HINTS
     if isinstance(exc, StatementError):
         # The driver's (or a bind processor's) own message, never the wrapper's SQL.
         what = _first_line(exc.orig) if exc.orig is not None else type(exc).__name__
+        if type(exc.orig).__module__.startswith("psycopg"):
+            hints = _SERVER_HINTS
     elif isinstance(exc, OSError):
         what = exc.strerror or type(exc).__name__
         if exc.filename is not None:
@@ -231,7 +356,7 @@ def describe(exc: BaseException) -> str:
         what = _BACKGROUND.sub("", _first_line(exc))
     what = what or type(exc).__name__
     lowered = what.lower()
-    for needles, hint in _HINTS:
+    for needles, hint in hints:
         if any(needle in lowered for needle in needles):
             return f"{what}; {hint}"
     return what

@@ -46,7 +46,9 @@ def save(c: Connection, rows: Iterable[EpisodeRow]) -> None:
 
 
 def since(c: Connection, started: datetime) -> list[EpisodeRow]:
-    rows = c.execute(select(_r).where(_r.c.started_at >= started).order_by(_r.c.started_at))
+    # The whole key: PostgreSQL returns ties in any order, and the statistics must not.
+    order = (_r.c.started_at, _r.c.account, _r.c.thread_id)
+    rows = c.execute(select(_r).where(_r.c.started_at >= started).order_by(*order))
     return [EpisodeRow(**row._mapping) for row in rows]
 
 

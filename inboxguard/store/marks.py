@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, insert, select
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select
 
 from inboxguard.domain.marks import Mark
-from inboxguard.store import schema
+from inboxguard.store import codec, schema
 
 _m = schema.marks
 
@@ -18,6 +20,7 @@ def add(c: Connection, mark: Mark) -> None:
             action=mark.action,
             stage=mark.stage,
             at=mark.at,
+            detail_json=codec.encode_mark_detail(mark.occurrence, mark.signals),
         )
     )
 
@@ -31,4 +34,9 @@ def last_id(c: Connection, account: str) -> int:
 def marks(c: Connection, account: str) -> list[Mark]:
     """In time order (ties in the order they were made)."""
     rows = c.execute(select(_m).where(_m.c.account == account).order_by(_m.c.at, _m.c.id))
-    return [Mark(r.account, r.thread_id, r.action, r.stage, r.at) for r in rows]
+    return [_mark(r) for r in rows]
+
+
+def _mark(row: Row[Any]) -> Mark:
+    occurrence, signals = codec.decode_mark_detail(row.detail_json)
+    return Mark(row.account, row.thread_id, row.action, row.stage, row.at, occurrence, signals)

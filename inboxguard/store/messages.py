@@ -18,7 +18,9 @@ from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import (
     FolderRole,
     IncidentFacts,
+    Invitation,
     Promise,
+    Request,
     TextFacts,
     TrackedMessage,
 )
@@ -137,6 +139,11 @@ def apply_text_facts(c: Connection, account: str, facts: Sequence[TextFacts]) ->
             incident_score=bindparam("b_incident_score"),
             incident_keywords_json=bindparam("b_incident_keywords_json"),
             report_stages=bindparam("b_report_stages"),
+            request_phrase=bindparam("b_request_phrase"),
+            request_what=bindparam("b_request_what"),
+            request_date=bindparam("b_request_date"),
+            request_due_at=bindparam("b_request_due_at"),
+            invitation_json=bindparam("b_invitation_json"),
         )
     )
     rows = [
@@ -147,6 +154,8 @@ def apply_text_facts(c: Connection, account: str, facts: Sequence[TextFacts]) ->
             "b_ack": fact.ack_only,
             **{f"b_{k}": v for k, v in _promise_columns(fact.promise).items()},
             **{f"b_{k}": v for k, v in _incident_columns(fact.incident).items()},
+            **{f"b_{k}": v for k, v in _request_columns(fact.request).items()},
+            "b_invitation_json": _invitation_column(fact.invitation),
         }
         for fact in facts
     ]
@@ -294,6 +303,16 @@ def _tracked(row: Mapping[Any, Any], shared: _Shared) -> TrackedMessage:
         text_read=bool(row["text_read"]),
         thread_id=shared.text(row["thread_id"]) if row["thread_id"] is not None else None,
         incident=_incident_facts(row),
+        request=_request(row),
+        invitation=codec.decode_invitation(row["invitation_json"]),
+    )
+
+
+def _request(row: Mapping[Any, Any]) -> Request | None:
+    if row["request_phrase"] is None:
+        return None
+    return Request(
+        row["request_phrase"], row["request_what"] or "", row["request_date"], row["request_due_at"]
     )
 
 
@@ -333,6 +352,8 @@ def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
         "seen_at": seen_at,
         "text_read": m.text_read,
         **_incident_columns(m.incident),
+        **_request_columns(m.request),
+        "invitation_json": _invitation_column(m.invitation),
     }
 
 
@@ -354,3 +375,17 @@ def _incident_columns(facts: IncidentFacts | None) -> dict[str, Any]:
         "incident_keywords_json": codec.encode_incident_keywords(facts.keywords),
         "report_stages": codec.encode_stages(facts.stages),
     }
+
+
+def _request_columns(request: Request | None) -> dict[str, Any]:
+    """A request as the four message columns that hold it (all None without one)."""
+    return {
+        "request_phrase": request.phrase if request else None,
+        "request_what": request.what if request else None,
+        "request_date": request.date if request else None,
+        "request_due_at": request.due_at if request else None,
+    }
+
+
+def _invitation_column(invitation: Invitation | None) -> str | None:
+    return codec.encode_invitation(invitation) if invitation is not None else None

@@ -305,6 +305,56 @@ def _v7_alerts(connection: Connection) -> None:
     _V7.create_all(connection, checkfirst=True)
 
 
+# -- v8: requests and invitations, marks' detail, account leases and cycle records ---------
+
+_V8_MESSAGES = Table(
+    "messages",
+    MetaData(),
+    # What my message asked for, and by when (phrase NULL: no request, or text not read).
+    Column("request_phrase", Text),
+    Column("request_what", Text),
+    Column("request_date", Date),
+    Column("request_due_at", DateTime),
+    # The message's calendar part as JSON (store/codec.py), NULL without one.
+    Column("invitation_json", Text),
+)
+
+_V8_MARKS = Table(
+    "marks",
+    MetaData(),
+    Column("detail_json", Text),  # a meeting's sitting, an incident's signals
+)
+
+_V8 = MetaData()
+
+Table(
+    "account_leases",
+    _V8,
+    Column("account", String(200), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("acquired_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+Table(
+    "account_cycles",
+    _V8,
+    Column("account", String(200), primary_key=True),
+    Column("next_change_at", DateTime),
+    Column("assessed_at", DateTime, nullable=False),
+    Column("fingerprint", Text),
+)
+
+
+def _v8_requests_invitations_leases(connection: Connection) -> None:
+    """messages: a request's and an invitation's columns; marks: their detail;
+    account_leases: one worker per account across processes; account_cycles: when an
+    account's assessment next changes, so a fresh process need not reload the window."""
+    _add_missing_columns(connection, _V8_MESSAGES)
+    _add_missing_columns(connection, _V8_MARKS)
+    _V8.create_all(connection, checkfirst=True)
+
+
 STEPS: tuple[Step, ...] = (
     _v1_initial,
     _v2_account_backoff,
@@ -313,6 +363,7 @@ STEPS: tuple[Step, ...] = (
     _v5_digests,
     _v6_draft_ledger,
     _v7_alerts,
+    _v8_requests_invitations_leases,
 )
 CURRENT_VERSION = len(STEPS)
 

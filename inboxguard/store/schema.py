@@ -1,6 +1,7 @@
-"""The current (v7) tables, for queries (SPEC §12): identifiers, addresses, decoded subjects,
+"""The current (v8) tables, for queries (SPEC §12): identifiers, addresses, decoded subjects,
 times, sync markers, the draft ledger, marks, response episodes, account health, digests,
-the incident facts read from texts, and the alert outbox. Never bodies.
+the incident facts read from texts, requests and invitations, the alert outbox, and the
+account leases and cycle records that let several processes share one store. Never bodies.
 
 Migrations never import these: each of their steps carries its own frozen copy of what it
 creates, so changing a table here changes no old step. ``tests/store`` checks that the
@@ -124,6 +125,13 @@ messages = Table(
     Column("incident_score", Float),
     Column("incident_keywords_json", Text),
     Column("report_stages", String(64)),
+    # v8: what my message asks for (phrase NULL: nothing, or not read), and its calendar
+    # part as JSON (codec.encode_invitation).
+    Column("request_phrase", Text),
+    Column("request_what", Text),
+    Column("request_date", Date),
+    Column("request_due_at", UtcDateTime),
+    Column("invitation_json", Text),
     UniqueConstraint("account", "folder", "uid", name="uq_messages_location"),
 )
 Index("ix_messages_account_message_id", messages.c.account, messages.c.message_id)
@@ -178,6 +186,8 @@ marks = Table(
     Column("action", StrEnumString(MarkAction, 32), nullable=False),
     Column("stage", String(32)),
     Column("at", UtcDateTime, nullable=False),
+    # v8: a meeting mark's sitting, an incident mark's signals (codec.encode_mark_detail).
+    Column("detail_json", Text),
 )
 Index("ix_marks_thread", marks.c.thread_id)
 
@@ -256,4 +266,26 @@ alert_channels = Table(
     Column("last_error", Text),
     Column("consecutive_failures", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UtcDateTime),
+)
+
+# v8: which process works an account now. A lease expires (a killed worker's is taken
+# over) and is renewed by its holder; taken by the wall clock, never a what-if's.
+account_leases = Table(
+    "account_leases",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("acquired_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+# v8: each account's last assessment: when its outcome next changes by the clock alone,
+# and a fingerprint of what it saw (opaque here), so a fresh process knows nothing is due.
+account_cycles = Table(
+    "account_cycles",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("next_change_at", UtcDateTime),
+    Column("assessed_at", UtcDateTime, nullable=False),
+    Column("fingerprint", Text),
 )

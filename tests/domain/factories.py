@@ -17,7 +17,7 @@ from inboxguard.domain.identity import Identity
 from inboxguard.domain.message import Address
 from inboxguard.domain.reply_clock import ReplyPolicy
 from inboxguard.domain.threading import Thread
-from inboxguard.domain.tracked import FolderRole, Promise, TrackedMessage
+from inboxguard.domain.tracked import FolderRole, Invitation, Promise, Request, TrackedMessage
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 ACCOUNT = "work"
@@ -68,6 +68,8 @@ def msg(
     promise: Promise | None = None,
     keywords: Iterable[str] = (),
     account: str = ACCOUNT,
+    request: Request | None = None,
+    invitation: Invitation | None = None,
 ) -> TrackedMessage:
     """A TrackedMessage sent at ``at``; the Message-ID is derived from the other fields."""
     mine = sender.address == OWNER.address
@@ -98,6 +100,8 @@ def msg(
         ack_only=ack_only,
         promise=promise,
         keywords=frozenset(keywords),
+        request=request,
+        invitation=invitation,
     )
 
 
@@ -110,3 +114,15 @@ def thread(*messages: TrackedMessage, thread_id: str = "t-test") -> Thread:
 def promise_until(day: datetime, phrase: str = "11月25日(水)までに") -> Promise:
     """A promise that runs out at ``day`` (the instant), naming that day's date."""
     return Promise(phrase=phrase, date=day.date(), due_at=day)
+
+
+def asked_by(day: datetime, what: str = "ロゴのデータ") -> Request:
+    """A dated ask of mine that runs out at ``day`` (the instant)."""
+    return Request(
+        f"{what}を{day.month}月{day.day}日までにいただけますと幸いです", what, day.date(), day
+    )
+
+
+def question(phrase: str = "ご都合のよい日時はございますか？") -> Request:
+    """A question of mine with no date: it waits ``follow_up_after``."""
+    return Request(phrase, "", None, None)

@@ -1,4 +1,5 @@
-"""Commitment phrasings (issue 5 item 5): what each names, and what is no promise at all.
+"""Commitment phrasings (issue 5 item 5): what each names, and what is no promise at all;
+and (issue 14) the dates I ask for, read side by side with the dates I promise.
 
 One row per phrasing: the text, when it was sent, and the promised date and due instant it
 must give, or ``None`` twice when it must give no promise (a false promise hides a thread
@@ -13,6 +14,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from inboxguard.domain.promises import earliest_promise
+from inboxguard.domain.requests import find_request
 from inboxguard.drafting.dates import format_promise_date
 from tests.domain.factories import JP_CALENDAR, jst
 
@@ -209,3 +211,277 @@ def test_the_holding_reply_wording_is_always_recognised(language: str, offset: i
     assert promise is not None
     assert promise.date == promised
     assert promise.due_at == JP_CALENDAR.end_of_business_day(promised)
+
+
+# -- promises and requests side by side (issue 14) --------------------------------------
+#
+# One row per text: what the promise reader must give (the due instant, or None) and what
+# the request reader must give (the due instant of a dated ask, QUESTION for a question
+# without a date, or None). A date I ask for is never also a date I promise.
+
+QUESTION = "question"
+SIGNED = "\n\nよろしくお願いいたします。\n\n山田 花子\n株式会社サンプル\nTEL: 03-1234-5678"
+SIGNED_EN = "\n\nBest regards,\nHanako\n-- \nHanako Yamada\nTEL 03-1234-5678"
+HISTORY_EN = (
+    "\n\nOn Mon, Nov 16, 2026 at 10:00 Taro <taro@client.example> wrote:"
+    "\n> Could you send it by Friday?"
+)
+
+Both = tuple[str, str, datetime, datetime | None, datetime | str | None]
+
+_BOTH: list[Both] = [
+    # -- asks: a date I ask for, no promise ----------------------------------------------
+    (
+        "ja-ask-itadakemasu",
+        "ロゴのデータを11月25日(水)までにいただけますと幸いです",
+        FRI,
+        None,
+        _at(25),
+    ),
+    ("ja-ask-gohenshin-kudasai", "11月25日(水)までにご返信ください。", FRI, None, _at(25)),
+    ("ja-ask-konshuu-kakunin", "今週中にご確認いただけますか？", WED, None, _at(20)),
+    ("ja-ask-ashita-kyouyuu", "明日中にご共有いただけますと助かります", WED, None, _at(19)),
+    ("ja-ask-goshiteki", "25日までにご指摘ください", FRI, None, _at(25)),
+    ("ja-ask-deshouka", "25日までにお送りいただけますでしょうか。", FRI, None, _at(25)),
+    ("ja-ask-renraku-onegai", "25日までにご連絡をお願いいたします。", FRI, None, _at(25)),
+    (
+        "ja-ask-kudasaimasuyou",
+        "25日までにご提出くださいますようお願い申し上げます",
+        FRI,
+        None,
+        _at(25),
+    ),
+    ("ja-ask-itadakitaku", "11/25までにご回答いただきたく存じます", FRI, None, _at(25)),
+    ("ja-ask-kanji-kudasai", "25日までにご返送下さい", FRI, None, _at(25)),
+    (
+        "ja-ask-full-width",
+        "ロゴのデータを１１月２５日（水）までにいただけますと幸いです",
+        FRI,
+        None,
+        _at(25),
+    ),
+    ("ja-ask-time", "明日15時までにご確認いただけますか", WED, None, _at(19, 15)),
+    ("ja-ask-eigyoubi", "3営業日以内にご返信いただけますと幸いです", FRI, None, _at(26)),
+    (
+        "ja-ask-wrapped",
+        "ロゴのデータを11月25日(水)までに\nいただけますと幸いです。",
+        FRI,
+        None,
+        _at(25),
+    ),
+    ("ja-ask-cushion", "25日までに、お手数ですがご確認ください", FRI, None, _at(25)),
+    ("ja-ask-onegai-only", "明日までにお願いします", WED, None, _at(19)),
+    ("ja-ask-moraeru", "今週中に送ってもらえますか", WED, None, _at(20)),
+    ("en-ask-could-you", "Could you send the files by Friday?", WED, None, _at(20)),
+    ("en-ask-please-confirm", "Please confirm by Nov 25.", FRI, None, _at(25)),
+    ("en-ask-can-you", "Can you review the draft by tomorrow?", FRI, None, _at(21)),
+    ("en-ask-would-you", "Would you share the logo by Nov 25?", FRI, None, _at(25)),
+    ("en-ask-let-me-know-time", "Let me know by Friday 5pm.", WED, None, _at(20, 17)),
+    ("en-ask-appreciate", "I'd appreciate your feedback by Nov 25.", FRI, None, _at(25)),
+    (
+        "en-ask-no-later-than",
+        "Please send the contract no later than November 25.",
+        FRI,
+        None,
+        _at(25),
+    ),
+    ("en-ask-deadline-first", "By Friday, could you send me the files?", WED, None, _at(20)),
+    (
+        "en-ask-if-you-could",
+        "It would help if you could send the photos by the 25th.",
+        FRI,
+        None,
+        _at(25),
+    ),
+    ("en-ask-business-days", "Please reply within 3 business days.", FRI, None, _at(26)),
+    ("ja-ask-conditional", "明日中にお送りいただければ、対応いたします", WED, None, _at(19)),
+    ("ja-ask-meeting-time", "来週中にお打ち合わせのお時間をいただけますか", FRI, None, _at(27)),
+    (
+        "en-ask-then-my-promise",
+        "Please send it by Friday, and I'll review it by Monday.",
+        WED,
+        _at(23),
+        _at(20),
+    ),
+    (
+        "ja-ask-then-my-promise",
+        "明日までにご確認いただき、25日までに納品いたします",
+        FRI,
+        _at(25),
+        _at(21),
+    ),
+    # -- promises: a date I keep, no ask -------------------------------------------------
+    ("ja-promise-kaitou", "11月25日(水)までに回答いたします", FRI, _at(25), None),
+    ("ja-promise-ookuri", "25日までにお送りします", FRI, _at(25), None),
+    ("ja-promise-sasete", "25日までに納品させていただきます", FRI, _at(25), None),
+    (
+        "ja-promise-then-undated-ask",
+        "25日までにお送りしますので、ご確認ください",
+        FRI,
+        _at(25),
+        None,
+    ),
+    ("ja-promise-wait-for-me", "11月25日までお待ちいただけますでしょうか。", FRI, _at(25), None),
+    ("ja-promise-time-for-me", "25日までお時間をいただけますと幸いです", FRI, _at(25), None),
+    ("ja-promise-eigyoubi", "2営業日以内にご回答いたします", FRI, _at(25), None),
+    ("en-promise-ill-send", "I'll send it by Friday.", WED, _at(20), None),
+    ("en-promise-we-will", "We will deliver the files by Nov 25.", FRI, _at(25), None),
+    (
+        "en-promise-please-note",
+        "Please note that I will send the invoice by Nov 25.",
+        FRI,
+        _at(25),
+        None,
+    ),
+    ("en-promise-please-expect", "Please expect the draft by Friday.", WED, _at(20), None),
+    (
+        "en-promise-so-i-can",
+        "Could you check the layout so I can send it by Friday?",
+        WED,
+        _at(20),
+        QUESTION,
+    ),
+    # -- both in one message --------------------------------------------------------------
+    (
+        "ja-both",
+        "見積は明日中にお送りします。ロゴのデータを25日までにいただけますと幸いです。",
+        FRI,
+        _at(21),
+        _at(25),
+    ),
+    (
+        "en-both",
+        "I'll send the quote by tomorrow. Could you send the logo by Nov 25?",
+        FRI,
+        _at(21),
+        _at(25),
+    ),
+    (
+        "en-promise-and-question",
+        "I'll send the quote by tomorrow. Is the logo final?",
+        FRI,
+        _at(21),
+        QUESTION,
+    ),
+    (
+        "ja-earliest-ask-wins",
+        "ロゴは25日までに、写真は明日中にお送りください。",
+        FRI,
+        None,
+        _at(21),
+    ),
+    (
+        "ja-dated-ask-beats-question",
+        "25日までにご返信ください。\n\nちなみに写真は使えますか？",
+        FRI,
+        None,
+        _at(25),
+    ),
+    # -- questions without a date --------------------------------------------------------
+    ("ja-question", "ロゴのデータはいつ頃いただけますか？", FRI, None, QUESTION),
+    ("ja-question-half-width-mark", "ご都合いかがでしょうか?", FRI, None, QUESTION),
+    (
+        "ja-question-then-signature",
+        f"来週の打ち合わせはオンラインでよろしいでしょうか？{SIGNED}",
+        FRI,
+        None,
+        QUESTION,
+    ),
+    ("en-question", "Could you send me the latest logo files?", FRI, None, QUESTION),
+    ("en-question-then-signature", f"Is Tuesday OK?{SIGNED_EN}", FRI, None, QUESTION),
+    # -- neither --------------------------------------------------------------------------
+    ("no-bare-date-onegai", "25日に打ち合わせをお願いします", FRI, None, None),
+    ("no-until-absent", "25日まで不在にしておりますのでご了承ください", FRI, None, None),
+    ("no-past-ask", "11月19日までにご返信ください", FRI, None, None),
+    ("no-past-en-ask", "Please confirm by Nov 19.", FRI, None, None),
+    ("no-ask-too-far", "10月25日までにご返信ください", FRI, None, None),
+    ("no-explicit-year-too-far", "2027年11月25日までにご返信ください", FRI, None, None),
+    ("no-ambiguous-hour-ask", "3時までにご確認ください", FRI, None, None),
+    ("no-ambiguous-hour-en-ask", "Please confirm by 3:00.", FRI, None, None),
+    ("no-by-next-week-ask", "Please send it by next week.", FRI, None, None),
+    ("no-weekday-disagrees-ask", "25日(金)までにご返信ください", FRI, None, None),
+    ("no-chuujun-ask", "今月中旬までにご返信ください", FRI, None, None),
+    ("no-by-email-ask", "Please reply by email.", FRI, None, None),
+    ("no-thanks-for-past", "ご返信いただきありがとうございました。", FRI, None, None),
+    ("no-undated-ask-no-mark", "ご確認いただけますでしょうか", FRI, None, None),
+    ("no-until-away-en", "I'm away until Nov 25, please contact Ken.", FRI, None, None),
+    ("no-next-friday-ask", "Could you reply by next Friday.", WED, None, None),
+    ("no-full-width-past-ask", "１１月１９日までにご返信ください", FRI, None, None),
+    ("no-time-passed-ask", "15時までにご確認ください", _at(20, 16), None, None),
+    ("no-honjitsu-after-hours-ask", "本日中にご確認ください", _at(20, 19), None, None),
+    ("no-raishuu-made-ask", "来週までにご返信ください", FRI, None, None),
+    ("no-made-no-estimate-ask", "25日までの見積をご確認ください", FRI, None, None),
+    ("no-en-weekday-disagrees-ask", "Please reply by Tuesday, November 25.", FRI, None, None),
+    ("no-ja-weekday-alone-ask", "金曜までにご返信ください", WED, None, None),
+    (
+        "no-question-in-forward",
+        "ご参考まで。\n\n---------- Forwarded message ---------\nいつ届きますか？",
+        FRI,
+        None,
+        None,
+    ),
+    ("no-self-question", "どうしようかな？", FRI, None, None),
+    ("no-ja-opinion-question", "こちらの案の方が良いのではないでしょうか？", FRI, None, None),
+    ("no-tag-question", "It looks great, right?", FRI, None, None),
+    ("no-rhetorical", "Who knows?", FRI, None, None),
+    ("no-wondering-aloud", "I wonder why the courier is late?", FRI, None, None),
+    (
+        "no-quoted-ja-question",
+        "「いつ届きますか？」とのお問い合わせがありました。",
+        FRI,
+        None,
+        None,
+    ),
+    ("no-quoted-en-question", 'They asked, "Can we move the meeting?"', FRI, None, None),
+    ("no-question-not-last", "Did you get my mail? I'll send the rest tomorrow.", FRI, None, None),
+    ("no-question-in-quote", "承知いたしました。\n\n> 資料はいつ届きますか？", FRI, None, None),
+    ("no-question-in-history", f"Thanks, noted.{HISTORY_EN}", FRI, None, None),
+    (
+        "no-ask-in-history",
+        "承知しました。\n\n-----Original Message-----\n25日までにご返信ください。",
+        FRI,
+        None,
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "sent_at", "promise_due", "request_due"),
+    [row[1:] for row in _BOTH],
+    ids=[row[0] for row in _BOTH],
+)
+def test_each_reader_takes_its_own_date_and_neither_takes_the_other(
+    text: str, sent_at: datetime, promise_due: datetime | None, request_due: datetime | str | None
+) -> None:
+    promise = earliest_promise(text, sent_at, JP_CALENDAR)
+    request = find_request(text, sent_at, JP_CALENDAR)
+
+    assert (promise.due_at if promise else None) == promise_due
+    if request_due == QUESTION:
+        assert request is not None
+        assert (request.date, request.due_at) == (None, None)
+    else:
+        assert (request.due_at if request else None) == request_due
+        if request is not None and request.due_at is not None:
+            assert request.date == request.due_at.date()
+
+
+@pytest.mark.parametrize(
+    ("text", "sent_at"), [row[1:3] for row in _ROWS], ids=[row[0] for row in _ROWS]
+)
+def test_a_promise_phrasing_is_never_a_request(text: str, sent_at: datetime) -> None:
+    assert find_request(text, sent_at, JP_CALENDAR) is None
+
+
+def test_the_side_by_side_table_covers_each_kind() -> None:
+    ids = [row[0] for row in _BOTH]
+    asks = [row for row in _BOTH if row[3] is None and isinstance(row[4], datetime)]
+    promises = [row for row in _BOTH if row[3] is not None and row[4] is None]
+    neither = [row for row in _BOTH if row[3] is None and row[4] is None]
+
+    assert len(ids) == len(set(ids))
+    assert not set(ids) & {row[0] for row in _ROWS}
+    assert len(asks) >= 20
+    assert len(promises) >= 10
+    assert len(neither) * 3 >= len(_BOTH)

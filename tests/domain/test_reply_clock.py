@@ -362,8 +362,11 @@ def test_urgency_orders_states_most_urgent_first() -> None:
         ThreadState.OVERDUE,
         ThreadState.PROMISE_OVERDUE,
         ThreadState.AT_RISK,
+        ThreadState.MINUTES_DUE,
         ThreadState.WAITING,
+        ThreadState.AWAITING_OVERDUE,
         ThreadState.PROMISED,
+        ThreadState.AWAITING,
         ThreadState.NO_REPLY_NEEDED,
         ThreadState.ANSWERED,
     ]

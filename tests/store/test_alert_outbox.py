@@ -1,19 +1,16 @@
 """The alert outbox: one row per (channel, event key), sent once, dropped when no longer
-true, retried with the channel's backoff; every write compiles for PostgreSQL too."""
+true, retried with the channel's backoff; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from inboxguard.domain.alert_events import AlertEvent, AlertFacts, AlertKind
 from inboxguard.store import StateStore, StoreReadOnlyError
-from inboxguard.store import alerts as alert_rows
+from tests.conftest import Backend
 from tests.store.helpers import AT
-from tests.store.test_postgresql_sql import CompilingConnection
 
 FACTS = AlertFacts(
     account="work", thread_id="t1", who="山田 太郎", subject="見積", due_at=AT, holding_draft=True
@@ -74,22 +71,11 @@ def test_pruning_forgets_settled_rows_only(store: StateStore) -> None:
     assert [q.key for q in store.alerts()] == [OVERDUE.key]
 
 
-def test_a_what_if_store_refuses_to_queue(store: StateStore, tmp_path: Path) -> None:
-    read_only = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}", read_only=True)
+def test_a_what_if_store_refuses_to_queue(backend: Backend) -> None:
+    read_only = StateStore.open(backend.url(), read_only=True)
     try:
         assert read_only.enqueue_alerts([], at=AT) == 0  # nothing to queue: no write at all
         with pytest.raises(StoreReadOnlyError):
             read_only.enqueue_alerts([("phone", AT_RISK)], at=AT)
     finally:
         read_only.close()
-
-
-def test_every_alert_write_compiles_for_postgresql_with_on_conflict() -> None:
-    c: Any = CompilingConnection()
-    alert_rows.enqueue(c, [("phone", AT_RISK)], at=AT)
-    alert_rows.record_delivery(c, "phone", [AT_RISK.key], at=AT, error="x", next_attempt_at=AT)
-    alert_rows.drop(c, [("phone", AT_RISK.key)], at=AT)
-    alert_rows.prune(c, before=AT)
-    upserts = [s for s in c.sql if "ON CONFLICT" in s]
-    assert len(upserts) == 2  # the queued row (do nothing), the channel's health (update)
-    assert "DO NOTHING" in upserts[0] and "DO UPDATE" in upserts[1]

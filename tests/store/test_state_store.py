@@ -17,6 +17,7 @@ from inboxguard.domain.tracked import FolderRole, IncidentFacts, TextFacts, Trac
 from inboxguard.store import DraftRecord, StateStore, schema
 from inboxguard.store.migrations import CURRENT_VERSION, StoreVersionError, stored_version
 from inboxguard.store.state_store import EpisodeRow
+from tests.conftest import Backend
 
 AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
@@ -47,8 +48,8 @@ def test_new_sqlite_store_is_0600_in_wal_mode_at_the_current_version(tmp_path: P
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_a_store_from_a_newer_inboxguard_is_refused(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'state.db'}"
+def test_a_store_from_a_newer_inboxguard_is_refused(backend: Backend) -> None:
+    url = backend.url()
     store = StateStore.open(url)
     with store.engine.begin() as connection:
         connection.execute(update(schema.meta).values(value=str(CURRENT_VERSION + 1)))
@@ -57,8 +58,8 @@ def test_a_store_from_a_newer_inboxguard_is_refused(tmp_path: Path) -> None:
         StateStore.open(url)
 
 
-def test_reopening_an_existing_store_keeps_its_data(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'state.db'}"
+def test_reopening_an_existing_store_keeps_its_data(backend: Backend) -> None:
+    url = backend.url()
     store = StateStore.open(url)
     store.apply_folder_sync(
         "work", "INBOX", marker='{"uidnext": 2}', added=[tracked("1", "<a@x>")], at=AT
@@ -71,8 +72,7 @@ def test_reopening_an_existing_store_keeps_its_data(tmp_path: Path) -> None:
     again.close()
 
 
-def test_folder_sync_is_idempotent_and_a_reset_replaces_the_folder(tmp_path: Path) -> None:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+def test_folder_sync_is_idempotent_and_a_reset_replaces_the_folder(store: StateStore) -> None:
     batch = [tracked("1", "<a@x>"), tracked("2", "<b@x>")]
     store.apply_folder_sync("work", "INBOX", marker='{"m": 1}', added=batch, at=AT)
     store.apply_folder_sync("work", "INBOX", marker='{"m": 1}', added=batch, at=AT)
@@ -81,29 +81,23 @@ def test_folder_sync_is_idempotent_and_a_reset_replaces_the_folder(tmp_path: Pat
         "work", "INBOX", marker='{"m": 2}', added=[tracked("9", "<a@x>")], replace_all=True, at=AT
     )
     assert [m.uid for m in store.messages("work")] == ["9"]
-    store.close()
 
 
-def test_draft_records_are_written_once(tmp_path: Path) -> None:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+def test_draft_records_are_written_once(store: StateStore) -> None:
     record = DraftRecord("<ig-1@x>", "work", "t1", DraftPurpose.HOLDING, AT, AT, "Drafts", "k1")
     store.record_draft(record)
     store.record_draft(record)
     assert store.drafts() == [record]
     assert store.draft("<ig-1@x>") == record
-    store.close()
 
 
-def test_no_table_has_a_column_for_message_bodies(tmp_path: Path) -> None:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+def test_no_table_has_a_column_for_message_bodies(store: StateStore) -> None:
     inspector = inspect(store.engine)
     columns = {c["name"] for t in inspector.get_table_names() for c in inspector.get_columns(t)}
     assert not columns & {"body", "text", "content", "raw", "html"}
-    store.close()
 
 
-def test_poll_failures_remember_since_when_until_a_success(tmp_path: Path) -> None:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+def test_poll_failures_remember_since_when_until_a_success(store: StateStore) -> None:
     later = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
     store.record_poll("work", at=AT, error="refused")
     store.record_poll("work", at=later, error="refused again")
@@ -112,13 +106,11 @@ def test_poll_failures_remember_since_when_until_a_success(tmp_path: Path) -> No
     store.record_poll("work", at=later, error=None)
     (health,) = store.health()
     assert health.failing_since is None and health.last_success_at == later
-    store.close()
 
 
 def test_failures_in_a_row_are_counted_with_the_retry_time_and_a_success_clears_both(
-    tmp_path: Path,
+    store: StateStore,
 ) -> None:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
     retry = datetime(2026, 11, 20, 3, 2, tzinfo=UTC)
     store.record_poll("work", at=AT, error="refused", next_attempt_at=retry)
     store.record_poll("work", at=retry, error="refused", next_attempt_at=retry + (retry - AT) * 2)
@@ -131,7 +123,6 @@ def test_failures_in_a_row_are_counted_with_the_retry_time_and_a_success_clears_
     assert health is not None
     assert (health.consecutive_failures, health.next_attempt_at) == (0, None)
     assert store.account_health("other") is None
-    store.close()
 
 
 # The account_health table as schema version 1 created it, before backoff.
@@ -174,8 +165,7 @@ def test_a_version_1_store_migrates_keeping_its_account_health(tmp_path: Path) -
     store.close()
 
 
-def test_episodes_are_inserted_then_updated_only_when_they_change(tmp_path: Path) -> None:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+def test_episodes_are_inserted_then_updated_only_when_they_change(store: StateStore) -> None:
     open_row = EpisodeRow("work", "t1", AT, None, AT, "taro@client.example", None)
     store.save_episodes("work", [open_row])
     store.save_episodes("work", [open_row])
@@ -184,7 +174,6 @@ def test_episodes_are_inserted_then_updated_only_when_they_change(tmp_path: Path
     )
     store.save_episodes("work", [answered])
     assert store.episodes(AT) == [answered]
-    store.close()
 
 
 def test_a_v2_store_gains_text_read_and_keeps_its_messages_as_read(tmp_path: Path) -> None:
@@ -232,6 +221,21 @@ def test_incident_facts_round_trip(store: StateStore) -> None:
     assert message.incident == mine
 
 
+# A trigger counting the updates of ``responses`` into ``writes``, in each dialect.
+COUNT_UPDATES = {
+    "sqlite": [
+        "CREATE TRIGGER count_writes AFTER UPDATE ON responses"
+        " BEGIN INSERT INTO writes VALUES (1); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION count_write() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN INSERT INTO writes VALUES (1); RETURN NULL; END $$",
+        "CREATE TRIGGER count_writes AFTER UPDATE ON responses"
+        " FOR EACH ROW EXECUTE FUNCTION count_write()",
+    ],
+}
+
+
 def test_unchanged_episodes_are_not_written_again(store: StateStore) -> None:
     rows = [
         EpisodeRow("work", f"t{n}", AT, None, AT, "taro@client.example", None) for n in range(3)
@@ -239,12 +243,8 @@ def test_unchanged_episodes_are_not_written_again(store: StateStore) -> None:
     store.save_episodes("work", rows)
     with store.engine.begin() as c:
         c.execute(text("CREATE TABLE writes (n INTEGER)"))
-        c.execute(
-            text(
-                "CREATE TRIGGER count_writes AFTER UPDATE ON responses"
-                " BEGIN INSERT INTO writes VALUES (1); END"
-            )
-        )
+        for statement in COUNT_UPDATES[store.engine.dialect.name]:
+            c.execute(text(statement))
     answered = EpisodeRow("work", "t1", AT, AT, AT, "taro@client.example", None)
     store.save_episodes("work", [rows[0], answered, rows[2]])
     with store.engine.connect() as c:
