@@ -4,20 +4,23 @@ Everything is dated relative to ``now`` so the demo tells the same story wheneve
 a Japanese client mail due in 3 hours, one overdue, one answered, one answered with a promised
 date, an acknowledgement-only reply, an incident report from a client whose checkout
 fails (which gets a first-report skeleton instead of a holding reply), a newsletter and an
-out-of-office reply (both ignored).
+out-of-office reply (both ignored), photos I asked a client for by a date that has passed
+(a follow-up draft), and a meeting from a calendar invitation that ended an hour ago with no
+minutes sent (a 議事録 draft).
 """
 
 from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+import icalendar
 from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
@@ -63,15 +66,17 @@ class _Mail:
     message_id: str
     in_reply_to: str | None = None
     extra: tuple[tuple[str, str], ...] = ()
+    invitation: bool = False  # carries a calendar invitation (text/calendar)
 
 
-def _mails(now: datetime, promised: str) -> list[_Mail]:
+def _mails(now: datetime, promised: str, asked: str = "") -> list[_Mail]:
     yamada = ("山田 太郎", "yamada@sample.co.jp")
     suzuki = ("鈴木 一郎", "suzuki@kobayashi-shoten.jp")
     tanaka = ("田中 美咲", "tanaka@tanaka-design.jp")
     emma = ("Emma Clark", "emma@northwind.example")
     ito = ("伊藤 誠", "ito@ito-store.example")
-    ids = {k: make_msgid(k, domain="demo.example") for k in ("lp", "speed", "logo", "logo-re", "draft", "draft-re", "mtg", "mtg-re", "pay", "news", "ooo")}  # fmt: skip
+    nakamura = ("中村 さくら", "nakamura@sakura-cafe.example")
+    ids = {k: make_msgid(k, domain="demo.example") for k in ("lp", "speed", "logo", "logo-re", "draft", "draft-re", "mtg", "mtg-re", "pay", "news", "ooo", "photo", "invite")}  # fmt: skip
     h = timedelta(hours=1)
     return [
         _Mail("INBOX", yamada, OWNER, "【ご相談】LP改修のお見積りについて",
@@ -108,14 +113,40 @@ def _mails(now: datetime, promised: str) -> list[_Mail]:
         _Mail("INBOX", ("高橋 健", "takahashi@partner.example"), OWNER, "不在通知: 打ち合わせの件",
               "11月30日まで不在にしております。\n", 2 * h, ids["ooo"],
               extra=(("Auto-Submitted", "auto-replied"),)),
+        _Mail("Sent", OWNER, nakamura, "メニュー写真のご提供のお願い",
+              "中村様\n\nいつもお世話になっております。佐藤です。\n"
+              f"サイトに掲載するメニューの写真データを、{asked}までにいただけますと幸いです。\n"
+              "\nよろしくお願いいたします。\n", 120 * h, ids["photo"]),
+        _Mail("INBOX", yamada, OWNER, "招待: 定例打ち合わせ",
+              "定例打ち合わせのご招待です。\n", 50 * h, ids["invite"], invitation=True),
     ]  # fmt: skip
 
 
-def build_sample_maildir(root: Path, now: datetime, promised: str) -> None:
+def _invitation(mail: _Mail, now: datetime) -> bytes:
+    """The meeting of the demo, as a calendar invitation: it ended an hour before ``now``."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//InboxGuard demo//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = icalendar.Event()
+    event.add("uid", f"{mail.message_id.strip('<>')}-meeting")
+    event.add("summary", "定例打ち合わせ")
+    event.add("dtstart", (now - timedelta(hours=2)).astimezone(UTC))
+    event.add("dtend", (now - timedelta(hours=1)).astimezone(UTC))
+    event.add("dtstamp", (now - mail.age).astimezone(UTC))
+    event.add("sequence", 0)
+    event.add("organizer", f"mailto:{mail.sender[1]}")
+    for address in (mail.sender[1], OWNER[1]):
+        event.add("attendee", f"mailto:{address}")
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())
+
+
+def build_sample_maildir(root: Path, now: datetime, promised: str, asked: str = "") -> None:
     for folder in ("INBOX", "Sent", "Drafts"):
         for sub in ("cur", "new", "tmp"):
             (root / folder / sub).mkdir(parents=True, exist_ok=True)
-    for index, mail in enumerate(_mails(now, promised)):
+    for index, mail in enumerate(_mails(now, promised, asked)):
         message = EmailMessage()
         message["From"] = f"{mail.sender[0]} <{mail.sender[1]}>"
         message["To"] = f"{mail.to[0]} <{mail.to[1]}>"
@@ -129,6 +160,11 @@ def build_sample_maildir(root: Path, now: datetime, promised: str) -> None:
         for name, value in mail.extra:
             message[name] = value
         message.set_content(mail.body)
+        if mail.invitation:
+            message.add_alternative(
+                _invitation(mail, now), maintype="text", subtype="calendar",
+                params={"method": "REQUEST"},
+            )  # fmt: skip
         name = f"{int(sent.timestamp())}.demo{index}.inboxguard:2,S"
         (root / mail.folder / "cur" / name).write_bytes(message.as_bytes())
 
@@ -176,7 +212,14 @@ def _run(console: Console, base: Path, now: datetime) -> None:
     promised_day = ctx.calendar.add_business_days(
         ctx.calendar.local(now - timedelta(hours=30)).date(), 3
     )
-    build_sample_maildir(mail_root, now, format_promise_date(promised_day, "ja"))
+    # The photos were asked for by two days ago (a business day, so the date reads as one).
+    asked_day = ctx.calendar.local(now - timedelta(days=2)).date()
+    build_sample_maildir(
+        mail_root,
+        now,
+        format_promise_date(promised_day, "ja"),
+        format_promise_date(asked_day, "ja"),
+    )
     count = len(_mails(now, ""))
     console.print(f"Sample mailbox: [bold]{mail_root}[/] ({count} messages: INBOX, Sent)")
 
@@ -190,12 +233,16 @@ def _run(console: Console, base: Path, now: datetime) -> None:
     digest_file = base / "digest.html"
     digest_file.write_text(digest.html, encoding="utf-8")
     result = results[0]
-    holding = sum(1 for d in result.drafts_written if d.purpose is DraftPurpose.HOLDING)
-    reports = len(result.drafts_written) - holding
+    written = [d.purpose for d in result.drafts_written]
+    holding = written.count(DraftPurpose.HOLDING)
+    reports = sum(1 for p in written if p.is_report)
+    follow_ups = written.count(DraftPurpose.FOLLOW_UP)
+    minutes = written.count(DraftPurpose.MINUTES)
     console.print(
         f"One cycle: {result.new_messages} messages read, {len(views)} threads tracked "
         f"(the newsletter and the out-of-office reply start no clock), "
-        f"{holding} holding draft(s) and {reports} incident report draft(s) written.\n"
+        f"{holding} holding draft(s), {reports} incident report draft(s), "
+        f"{follow_ups} follow-up draft(s) and {minutes} minutes draft(s) written.\n"
     )
     table = status_table(
         views,

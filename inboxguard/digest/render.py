@@ -55,6 +55,15 @@ LABELS: dict[str, dict[str, str]] = {
         "nothing": "対応が必要なものはありません。",
         "footer": "InboxGuard は下書きを作るだけで、送信はしません。",
         "digest": "ダイジェスト",
+        "awaiting": "先方の返信待ち（お願いしている件）",
+        "meetings": "本日の打ち合わせと議事録",
+        "trust": "約束の実績",
+        "promises_kept": "約束を守れた数",
+        "follow_ups": "催促",
+        "minutes_same_day": "当日の議事録",
+        "trust_note": "約束: 期日を迎えた約束のうち期日までに連絡できた数。"
+        "催促: お願いした期限を過ぎてこちらから再度連絡した数。"
+        "議事録: 打ち合わせのうち当日中に参加者へメールした数。",
     },
     "en": {
         "subject": "Subject",
@@ -85,6 +94,15 @@ LABELS: dict[str, dict[str, str]] = {
         "nothing": "Nothing needs your attention.",
         "footer": "InboxGuard only writes drafts; it never sends mail to your clients.",
         "digest": "digest",
+        "awaiting": "Waiting on clients",
+        "meetings": "Today's meetings and their minutes",
+        "trust": "Promises kept",
+        "promises_kept": "Kept / due",
+        "follow_ups": "Follow-ups",
+        "minutes_same_day": "Same-day minutes",
+        "trust_note": "Kept: promised dates that came due and were met by a message in the "
+        "thread. Follow-ups: asks whose date passed, after which you wrote again. Minutes: "
+        "meetings whose attendees heard from you the same day.",
     },
 }
 
@@ -146,6 +164,16 @@ def summary_parts(content: DigestContent) -> list[str]:
         (len(content.drafts_waiting), "送信待ちの下書き", ("draft waiting", "drafts waiting")),
         (len(content.promises), "約束の期限", ("promise due", "promises due")),
         (len(content.incidents), "インシデント", ("incident", "incidents")),
+        (
+            sum(1 for line in content.meetings if line.late),
+            "議事録未送付",
+            ("minutes due", "minutes due"),
+        ),
+        (
+            sum(1 for line in content.awaiting if line.late),
+            "先方の返信遅れ",
+            ("client reply late", "client replies late"),
+        ),
         (
             len(content.failing_channels),
             "通知チャンネル異常",

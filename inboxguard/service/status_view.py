@@ -27,6 +27,9 @@ _STATE_STYLE = {
     ThreadState.PROMISED: "magenta",
     ThreadState.NO_REPLY_NEEDED: "dim",
     ThreadState.ANSWERED: "green",
+    ThreadState.AWAITING: "blue",
+    ThreadState.AWAITING_OVERDUE: "bold blue",
+    ThreadState.MINUTES_DUE: "yellow",
 }
 
 

@@ -114,7 +114,7 @@ def test_the_client_answering_stops_the_follow_up(tmp_path: Path) -> None:
     setup.run(jst(11, 17, 9))
 
     assert all(d["X-InboxGuard-Purpose"] != "follow_up" for d in setup.drafts())
-    assert setup.state(jst(11, 17, 9)) == {"ロゴのご相談": "waiting"}
+    assert setup.state(jst(11, 17, 9)) == {"ロゴのご相談": "at_risk"}  # my turn now
 
 
 def test_no_follow_up_after_a_question_when_turned_off(tmp_path: Path) -> None:
