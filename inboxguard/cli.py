@@ -358,6 +358,7 @@ def run(app: App, once: bool, dry_run: bool) -> None:
     from inboxguard.delivery import probe
     from inboxguard.log_setup import configure_logging
     from inboxguard.service.alerting import after_poll
+    from inboxguard.service.assessing import EvaluationCache
     from inboxguard.service.daemon import Daemon
 
     ctx = app.context()
@@ -371,7 +372,15 @@ def run(app: App, once: bool, dry_run: bool) -> None:
     if once:
         with open_store(ctx.config) as store:
             # A person asked now (after fixing a password, say): no backoff applies.
-            results = _cycle(app, ctx, store, write_drafts=True, honour_backoff=False)
+            # A cache, empty: the store's record of the last cycle may say nothing is due.
+            results = _cycle(
+                app,
+                ctx,
+                store,
+                write_drafts=True,
+                honour_backoff=False,
+                cache=EvaluationCache(keep_views=False),
+            )
             after_poll(ctx, store, current_time(), results)  # account health, held alerts
         _print_results(results, ctx.calendar)
         if any(not r.ok for r in results):
@@ -511,6 +520,9 @@ def _print_results(results: list[AccountResult], calendar: BusinessCalendar) -> 
                 f"{result.account}: skipped: backing off after a failure until "
                 f"{until:%Y-%m-%d %H:%M %Z}"
             )
+        elif result.ok and not result.evaluated:
+            # The store's record of the last cycle still holds: nothing was assessed anew.
+            click.echo(f"{result.account}: nothing new, nothing due since the last cycle")
         elif result.ok:
             states = (
                 ", ".join(f"{k} {v}" for k, v in sorted(result.states.items()))

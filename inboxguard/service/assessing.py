@@ -52,6 +52,9 @@ class EvaluationCache:
     """
 
     views: dict[str, AccountView] = field(default_factory=dict)
+    # False for a process that exits after one cycle (`run --once`): it builds no view to
+    # keep, and only the store's record of the last cycle can spare it an assessment.
+    keep_views: bool = True
 
     def take(self, account: str, last_mark: int) -> AccountView | None:
         view = self.views.pop(account, None)

@@ -34,6 +34,7 @@ from inboxguard.drafting.compose import compose_draft
 from inboxguard.drafting.templates import TemplateRenderer, text_renderer
 from inboxguard.errors import AccountBusyError, InboxGuardError
 from inboxguard.parse import parse_message
+from inboxguard.service import cycle_records
 from inboxguard.service.alerting import after_assessment
 from inboxguard.service.assessing import EvaluationCache
 from inboxguard.service.backoff import retry_delay
@@ -245,9 +246,10 @@ def _sync_assess_act(cycle: _Cycle, result: AccountResult) -> None:
     )
     result.new_messages = synced.new_messages
     view = _view_to_carry(cache, store, account, synced)
-    if cache is not None and view is not None and not synced.changed and _still_holds(view, now):
+    if not synced.changed and _nothing_due(cycle, view):
         result.evaluated = False
-        cache.remember(view)
+        if cache is not None and view is not None:
+            cache.remember(view)
         return
     snapshot, threads, replaced = _what_to_assess(cycle, view, synced)
     threads = read_deciding_texts(
@@ -263,7 +265,7 @@ def _sync_assess_act(cycle: _Cycle, result: AccountResult) -> None:
     _log_assessed(account, reassessed)
     store.save_episodes(account, episode_rows(account, reassessed))
     assessed = reassessed
-    if cache is not None:
+    if cache is not None and cache.keep_views:
         view = _carried(cycle, view, replaced=replaced, threads=threads, reassessed=reassessed)
         assessed = view.all_assessed(now)
     result.states = Counter(a.status.state.value for a in assessed)
@@ -278,6 +280,9 @@ def _sync_assess_act(cycle: _Cycle, result: AccountResult) -> None:
     if cache is not None and view is not None:
         _with_ledger(cycle, view, result)
         cache.remember(view)
+    if cycle.templates is not None:
+        # Only a cycle that acted on every duty may tell the next process nothing is due.
+        cycle_records.record(ctx, store, account, now=now, assessed=assessed)
 
 
 def _with_ledger(cycle: _Cycle, view: AccountView, result: AccountResult) -> None:
@@ -307,9 +312,17 @@ def _view_to_carry(
     return None if view is None or synced.reshaped else view
 
 
-def _still_holds(view: AccountView, now: datetime) -> bool:
-    until = view.next_change_at()
-    return until is None or now < until
+def _nothing_due(cycle: _Cycle, view: AccountView | None) -> bool:
+    """No folder changed, and the last assessment holds at ``now``: this process's view,
+    or (a fresh process) the store's record of the last cycle that acted."""
+    if view is not None:
+        until = view.next_change_at()
+        return until is None or cycle.now < until
+    if cycle.cache is None or cycle.templates is None:
+        # No cache: a caller that wants every thread assessed (`status`, a test); only a
+        # cycle that acts, and whose caller delivers held alerts (after_poll), skips.
+        return False
+    return cycle_records.still_holds(cycle.ctx, cycle.store, cycle.backend.account, cycle.now)
 
 
 def _what_to_assess(
