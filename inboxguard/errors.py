@@ -89,9 +89,10 @@ class StoreVersionError(StoreError):
 
 
 class StoreUnreachableError(StoreError):
-    """``state.url`` names a server that cannot be used as given: unreachable, the login
-    refused, no such database. Found when the store is opened; the owner must fix the URL
-    or the server, so it is a configuration error (exit 2) like a malformed URL."""
+    """``state.url`` names a server that cannot be used as given: the login refused, no such
+    role or database. Found when the store is opened; the owner must fix the URL, so it is a
+    configuration error (exit 2) like a malformed URL. (A server that does not answer is a
+    ``StoreConnectionError``: it may be starting, and is tried again.)"""
 
     exit_code = 2
 

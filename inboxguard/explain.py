@@ -22,10 +22,12 @@ from inboxguard.domain.display import neutralised
 from inboxguard.domain.incidents import incident_for
 from inboxguard.domain.message import Address
 from inboxguard.domain.promises import find_promises
-from inboxguard.domain.tracked import FolderRole, TrackedMessage
+from inboxguard.domain.requests import find_request
+from inboxguard.domain.tracked import FolderRole, Invitation, Request, TrackedMessage
 from inboxguard.errors import InboxGuardError
 from inboxguard.parse import parse_message
 from inboxguard.parse.header_block import looks_like_mail
+from inboxguard.parse.invitations import invitation_in
 from inboxguard.rules import load_rules
 from inboxguard.service.context import Context
 from inboxguard.service.text_facts import decide
@@ -72,6 +74,30 @@ def _address(address: Address) -> dict[str, str]:
     return {"name": address.name, "address": address.address}
 
 
+def _request(request: Request) -> dict[str, Any]:
+    return {
+        "phrase": request.phrase,
+        "what": request.what,
+        "date": request.date.isoformat() if request.date else None,
+    }
+
+
+def _invitation(invitation: Invitation) -> dict[str, Any]:
+    return {
+        "uid": invitation.uid,
+        "method": invitation.method.value,
+        "sequence": invitation.sequence,
+        "cancelled": invitation.cancelled,
+        "summary": invitation.summary,
+        "organizer": invitation.organizer,
+        "attendees": list(invitation.attendees),
+        "occurrences": [
+            {"start": o.start.isoformat(), "end": o.end.isoformat()}
+            for o in invitation.occurrences[:20]
+        ],
+    }
+
+
 def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[str, Any]:
     """How the cycle reads ``raw`` (SPEC §10's object). Raises ``NotMailError`` for bytes
     without a header block; explains only the first ``MAX_EXPLAIN_BYTES`` of longer input."""
@@ -106,10 +132,14 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
             {"phrase": p.phrase, "date": p.date.isoformat()}
             for p in find_promises(message.text, date, ctx.calendar)
         ]
+        request = find_request(message.text, date, ctx.calendar)
+        invitation = invitation_in(raw, tz=ctx.calendar.tz, sent_at=date)
     else:
         counterpart_reason = "no configuration: owner addresses unknown"
         ack = False
         promises = []
+        request = None
+        invitation = None
     return {
         "message_id": message.message_id,
         "message_id_synthesized": message.message_id_synthesized,
@@ -132,6 +162,9 @@ def explain_message(raw: bytes, ctx: Context | None, *, now: datetime) -> dict[s
         "incident": {"score": incident.score, "keywords": list(incident.keywords)},
         "report_stages": report_stages,
         "promises": promises,
+        # Were this message mine: what it asks the client for (SPEC §5 awaiting).
+        "requests": [_request(request)] if request is not None else [],
+        "invitation": _invitation(invitation) if invitation is not None else None,
         # None, or how many bytes of a longer input were explained.
         "explained_prefix_bytes": MAX_EXPLAIN_BYTES if cut else None,
     }

@@ -13,6 +13,7 @@ from rich.text import Text
 from inboxguard.domain.assessment import ThreadAssessment
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.display import shown
+from inboxguard.domain.drafts import DraftPurpose
 from inboxguard.domain.durations import format_duration
 from inboxguard.domain.incident_protocol import Incident
 from inboxguard.domain.reply_clock import ThreadState
@@ -297,13 +298,20 @@ def first_run_lines(
     """What a cycle would do for ``account`` (`run --once --dry-run`, `check`)."""
     tracked = [a for a in assessed if a.needs_attention]
     duties = [d for a in assessed for d in a.duties]
-    holding = sum(1 for d in duties if not d.purpose.is_report)
+    purposes = [d.purpose for d in duties]
+    holding = purposes.count(DraftPurpose.HOLDING)
+    reports = sum(1 for p in purposes if p.is_report)
+    others = ""
+    if follow_ups := purposes.count(DraftPurpose.FOLLOW_UP):
+        others += f", {follow_ups} follow-up draft(s)"
+    if minutes := purposes.count(DraftPurpose.MINUTES):
+        others += f", {minutes} minutes draft(s)"
     backlog = sum(1 for a in assessed if a.backlog)
     lines = [
         f"{account}: {read} message(s) read; {len(tracked)} thread(s) need attention; "
-        f"would write {holding} holding draft(s) and {len(duties) - holding} incident "
-        f"report draft(s); {backlog} backlog thread(s) left alone (overdue past the late "
-        "limit: no holding draft)"
+        f"would write {holding} holding draft(s) and {reports} incident "
+        f"report draft(s){others}; {backlog} backlog thread(s) left alone (overdue past the "
+        "late limit: no holding draft)"
     ]
     by_thread = {a.thread.id: a for a in assessed}
     for duty in duties[:listed]:

@@ -19,8 +19,16 @@ from inboxguard.domain.tracked import CalendarMethod, Invitation, Occurrence
 EMPTY_LIST = "[]"
 
 
+def clean(text: str) -> str:
+    """Header text as stored: NUL becomes U+FFFD. PostgreSQL's text cannot hold NUL, and a
+    hostile header must neither make its message impossible to store nor be stored one way
+    in a column and another in a JSON list (a Message-ID and the In-Reply-To naming it
+    must still match): every header value written goes through here, on every database."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def encode_addresses(addresses: Iterable[Address]) -> str:
-    return json.dumps([[a.name, a.address] for a in addresses], ensure_ascii=False)
+    return json.dumps([[clean(a.name), clean(a.address)] for a in addresses], ensure_ascii=False)
 
 
 def decode_address_pairs(raw: str) -> list[tuple[str, str]]:
@@ -31,7 +39,7 @@ def decode_address_pairs(raw: str) -> list[tuple[str, str]]:
 
 def encode_ids(ids: Iterable[str]) -> str:
     """Message-IDs of In-Reply-To / References, in header order."""
-    return json.dumps(list(ids))
+    return json.dumps([clean(i) for i in ids])
 
 
 def decode_ids(raw: str) -> tuple[str, ...]:
@@ -40,7 +48,7 @@ def decode_ids(raw: str) -> tuple[str, ...]:
 
 def encode_keywords(keywords: Iterable[str]) -> str:
     """Sorted, so equal sets encode equally and a changed set is a changed string."""
-    return json.dumps(sorted(keywords))
+    return json.dumps(sorted(clean(k) for k in keywords))
 
 
 def decode_keywords(raw: str) -> frozenset[str]:
@@ -49,7 +57,7 @@ def decode_keywords(raw: str) -> frozenset[str]:
 
 def encode_incident_keywords(keywords: Iterable[str]) -> str:
     """The matched incident keywords, in the order the rules matched them."""
-    return json.dumps(list(keywords), ensure_ascii=False)
+    return json.dumps([clean(k) for k in keywords], ensure_ascii=False)
 
 
 def decode_incident_keywords(raw: str | None) -> tuple[str, ...]:

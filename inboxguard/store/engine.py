@@ -17,6 +17,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
+from psycopg.abc import Buffer
+from psycopg.types.string import StrDumperUnknown
 from sqlalchemy import URL, Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -123,8 +125,8 @@ def create_store_engine(location: StoreLocation, *, read_only: bool) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", partial(_sqlite_connect, read_only=read_only))
         event.listen(engine, "begin", _sqlite_begin)
-    elif read_only:
-        event.listen(engine, "connect", _postgresql_read_only)
+    else:
+        event.listen(engine, "connect", partial(_postgresql_connect, read_only=read_only))
     return engine
 
 
@@ -166,11 +168,23 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _postgresql_read_only(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-    cursor.close()
-    dbapi_connection.commit()  # a SET inside a transaction rolled back would be undone
+class _NulFreeText(StrDumperUnknown):
+    """Text as psycopg sends it, with NUL replaced by U+FFFD: PostgreSQL's text cannot hold
+    NUL, and a hostile header (a subject, an address, a Message-ID) must not make its
+    message, or the folder's whole batch, impossible to store. Applied to every value, the
+    same way, so a Message-ID and the In-Reply-To naming it still match."""
+
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+
+
+def _postgresql_connect(dbapi_connection: Any, _record: Any, *, read_only: bool) -> None:
+    dbapi_connection.adapters.register_dumper(str, _NulFreeText)
+    if read_only:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        cursor.close()
+        dbapi_connection.commit()  # a SET inside a transaction rolled back would be undone
 
 
 class CommitUnknown(Exception):
@@ -288,6 +302,17 @@ def _scrub(message: str, secret: str | None) -> str:
     return message.replace(secret, "***") if secret else message
 
 
+_WRONG_URL = (
+    "password authentication failed",
+    "authentication failed",
+    "does not exist",
+    "no pg_hba.conf entry",
+    "password is required",
+    "no password supplied",
+    "permission denied for database",
+)
+
+
 def reach(engine: Engine, location: StoreLocation) -> None:
     """Connect once to a server store, so that a wrong ``state.url`` (no such host, port,
     role or database; the login refused) is one ``StoreUnreachableError`` at open, told
@@ -299,8 +324,17 @@ def reach(engine: Engine, location: StoreLocation) -> None:
     except SQLAlchemyError as exc:
         engine.dispose()
         what = _scrub(describe(exc), location.url.password)
-        raise StoreUnreachableError(
-            location.name, f"cannot connect: {what}; check state.url and the server"
+        # The login refused or no such role or database: the URL is wrong, and retrying
+        # cannot help (exit 2, which systemd does not restart). A refused or timed out
+        # connection may be a server still starting at boot: a runtime failure (exit 1)
+        # that the service's restart, or the next cron run, tries again. libpq gives no
+        # SQLSTATE before the session exists, so its words decide.
+        if any(words in what.lower() for words in _WRONG_URL):
+            raise StoreUnreachableError(
+                location.name, f"cannot connect: {what}; check state.url"
+            ) from None
+        raise StoreConnectionError(
+            location.name, f"cannot connect: {what}; is the server running? (tried again later)"
         ) from None
 
 

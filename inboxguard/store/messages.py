@@ -335,17 +335,17 @@ def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
         "folder": m.folder,
         "uid": m.uid,
         "role": m.role.value,
-        "message_id": m.message_id,
-        "subject": m.subject,
-        "sender_name": m.sender.name,
-        "sender_address": m.sender.address,
+        "message_id": codec.clean(m.message_id),
+        "subject": codec.clean(m.subject),
+        "sender_name": codec.clean(m.sender.name),
+        "sender_address": codec.clean(m.sender.address),
         "to_json": codec.encode_addresses(m.to),
         "cc_json": codec.encode_addresses(m.cc),
         "in_reply_to_json": codec.encode_ids(m.in_reply_to),
         "references_json": codec.encode_ids(m.references),
         "date": m.date,
-        "provider_thread_id": m.provider_thread_id,
-        "automated_reason": m.automated_reason,
+        "provider_thread_id": _cleaned(m.provider_thread_id),
+        "automated_reason": _cleaned(m.automated_reason),
         "ack_only": m.ack_only,
         **_promise_columns(m.promise),
         "keywords_json": codec.encode_keywords(m.keywords),
@@ -360,7 +360,7 @@ def _message_row(m: TrackedMessage, seen_at: datetime) -> dict[str, Any]:
 def _promise_columns(promise: Promise | None) -> dict[str, Any]:
     """A promise as the three message columns that hold it (all None without one)."""
     return {
-        "promise_phrase": promise.phrase if promise else None,
+        "promise_phrase": codec.clean(promise.phrase) if promise else None,
         "promise_date": promise.date if promise else None,
         "promise_due_at": promise.due_at if promise else None,
     }
@@ -377,11 +377,15 @@ def _incident_columns(facts: IncidentFacts | None) -> dict[str, Any]:
     }
 
 
+def _cleaned(text: str | None) -> str | None:
+    return None if text is None else codec.clean(text)
+
+
 def _request_columns(request: Request | None) -> dict[str, Any]:
     """A request as the four message columns that hold it (all None without one)."""
     return {
-        "request_phrase": request.phrase if request else None,
-        "request_what": request.what if request else None,
+        "request_phrase": codec.clean(request.phrase) if request else None,
+        "request_what": codec.clean(request.what) if request else None,
         "request_date": request.date if request else None,
         "request_due_at": request.due_at if request else None,
     }

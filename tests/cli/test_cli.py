@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from click.testing import CliRunner, Result
 
@@ -56,6 +59,19 @@ def build_every_state(mail: Maildir) -> None:
     thread(mail, "promised", "約束", 30, age=10, body="11月25日(水)までに回答いたします。\n")
     thread(mail, "broken", "約束切れ", 100, age=90, body="11月18日(水)までに回答いたします。\n")
     thread(mail, "ack", "了承", 3, client_body="承知しました。\nよろしくお願いいたします。\n")
+    for key, subject, asked in (
+        ("ask", "お願い", "11月24日(火)"),
+        ("late", "お願い済み", "11月19日(木)"),
+    ):
+        mail.add(
+            "Sent",
+            sender=OWNER,
+            to=f"{key}@client.example",
+            subject=subject,
+            date=NOW - timedelta(days=3),
+            message_id=f"<{key}@example.jp>",
+            body=f"資料を{asked}までにいただけますと幸いです。\n",
+        )
     mail.add(
         "INBOX",
         sender="news <news@list.example>",
@@ -65,11 +81,41 @@ def build_every_state(mail: Maildir) -> None:
         message_id="<n@list.example>",
         extra={"List-Unsubscribe": "<mailto:u@list.example>"},
     )
+    mail.add_raw("INBOX", invitation(), NOW - timedelta(days=2))
+
+
+def invitation() -> bytes:
+    """A client's invitation to a meeting that sat yesterday 14:00-15:00 (no minutes sent)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//test//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = icalendar.Event()
+    event.add("uid", "meeting-1@client.example")
+    event.add("summary", "定例")
+    event.add("dtstart", NOW.replace(hour=14) - timedelta(days=1))
+    event.add("dtend", NOW.replace(hour=15) - timedelta(days=1))
+    event.add("dtstamp", NOW - timedelta(days=2))
+    event.add("organizer", "mailto:meet@client.example")
+    event.add("attendee", f"mailto:{OWNER}")
+    calendar.add_component(event)
+    message = EmailMessage()
+    message["From"] = "meet <meet@client.example>"
+    message["To"] = OWNER
+    message["Subject"] = "招待: 定例"
+    message["Date"] = format_datetime(NOW - timedelta(days=2))
+    message["Message-ID"] = "<invite@client.example>"
+    message.set_content("定例のご招待です。\n")
+    message.add_alternative(
+        bytes(calendar.to_ical()), maintype="text", subtype="calendar", params={"method": "REQUEST"}
+    )
+    return message.as_bytes()
 
 
 THREAD_KEYS = {
     "id", "account", "subject", "counterpart", "client", "state", "clock_started_at",
     "due_at", "answered_at", "promised_date", "drafts", "incident", "messages", "backlog",
+    "awaiting_until", "awaiting", "meeting",
 }  # fmt: skip
 
 
@@ -88,6 +134,9 @@ def test_status_json_has_the_spec_shape_and_every_state(config: Path, mail: Mail
         "約束": "promised",
         "約束切れ": "promise_overdue",
         "了承": "no_reply_needed",
+        "お願い": "awaiting",
+        "お願い済み": "awaiting_overdue",
+        "招待: 定例": "minutes_due",
     }
     for item in data["threads"]:
         assert set(item) == THREAD_KEYS
@@ -99,6 +148,13 @@ def test_status_json_has_the_spec_shape_and_every_state(config: Path, mail: Mail
     assert by_subject["回答済み"]["answered_at"] == "2026-11-20T02:00:00+09:00"
     assert by_subject["遅延"]["counterpart"] == "overdue@client.example"
     assert [t["state"] for t in data["threads"]][:2] == ["overdue", "promise_overdue"]
+    assert by_subject["お願い"]["awaiting_until"] == "2026-11-24T18:00:00+09:00"
+    assert by_subject["お願い"]["awaiting"]["what"] == "資料"
+    assert by_subject["お願い済み"]["awaiting"]["overdue"] is True
+    meeting = by_subject["招待: 定例"]["meeting"]
+    assert meeting["attendees"] == ["meet@client.example"]
+    assert meeting["minutes_due_at"] == "2026-11-19T18:00:00+09:00"
+    assert meeting["minutes_sent_at"] is None
 
 
 def test_status_without_all_hides_answered_threads(config: Path, mail: Maildir) -> None:
@@ -191,7 +247,7 @@ def test_explain_json_has_the_spec_fields(config: Path, tmp_path: Path) -> None:
         f"From: =?UTF-8?B?5bGx55SwIOWkqumDjg==?= <{CLIENT}>\nTo: {OWNER}\n"
         "Subject: =?ISO-2022-JP?B?GyRCOGVGfBsoQg==?=\nMessage-ID: <e1@client.example>\n"
         "Date: Fri, 20 Nov 2026 10:00:00 +0900\n\n"
-        "11月25日(水)までにお願いします。\n> quoted\n".encode()
+        "11月25日(水)までに回答いたします。資料を24日までにいただけますか。\n> quoted\n".encode()
     )
     result = invoke(config, "explain", str(eml), "--json")
     assert result.exit_code == 0, result.output
@@ -207,6 +263,10 @@ def test_explain_json_has_the_spec_fields(config: Path, tmp_path: Path) -> None:
     assert data["automated"] is False and data["automated_reason"] is None
     assert "quoted" not in data["text"]
     assert data["promises"] == [{"phrase": "11月25日(水)までに", "date": "2026-11-25"}]
+    assert data["requests"] == [
+        {"phrase": "資料を24日までにいただけますか。", "what": "資料", "date": "2026-11-24"}
+    ]
+    assert data["invitation"] is None
     assert data["incident"] == {"score": 0.0, "keywords": []}
 
 
@@ -273,10 +333,15 @@ def test_demo_runs_offline_and_shows_a_draft() -> None:
     result = CliRunner().invoke(main, ["demo"], env={"INBOXGUARD_NOW": NOW.isoformat()})
     assert result.exit_code == 0, result.output
     flowing = " ".join(result.stdout.split())  # rich wraps at the terminal width
-    assert "2 holding draft(s) and 1 incident report draft(s) written" in flowing
+    assert (
+        "2 holding draft(s), 1 incident report draft(s), 1 follow-up draft(s) "
+        "and 1 minutes draft(s) written"
+    ) in flowing
     assert "発生事象（事実）" in result.stdout  # the first-report skeleton is shown
     assert "までに回答いたします" in result.stdout
-    for state in ("overdue", "at_risk", "promised", "no_reply_needed", "answered"):
+    assert "先日お願いしておりましたメニューの写真データの件" in result.stdout  # the follow-up
+    assert "本メールをもって合意とさせていただきます。" in result.stdout  # the minutes
+    for state in ("overdue", "at_risk", "promised", "no_reply_needed", "answered", "awaiting"):
         assert state in result.stdout
 
 

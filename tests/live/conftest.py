@@ -1,6 +1,8 @@
 """Fixtures of the live suite: the Dovecot of tests/live/dovecot_server.py, per session.
 
-In CI a missing Dovecot (or a run without root) is a failure, never a skip.
+The PostgreSQL of tests/live/postgres_server.py is the ``postgres`` fixture of
+tests/conftest.py (the store tests everywhere use it, through ``store`` and ``backend``).
+In CI a missing Dovecot or PostgreSQL (or a run without root) is a failure, never a skip.
 """
 
 from __future__ import annotations

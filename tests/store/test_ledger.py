@@ -5,13 +5,13 @@ from __future__ import annotations
 import multiprocessing
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from inboxguard.domain.drafts import DraftPurpose, DraftStatus
 from inboxguard.errors import StoreError
 from inboxguard.store import StateStore
+from tests.conftest import Backend
 from tests.store import workers
 from tests.store.helpers import AT, draft
 
@@ -100,10 +100,10 @@ def test_a_draft_is_not_settled_as_claimed(store: StateStore) -> None:
 
 
 def test_two_processes_claiming_the_same_200_drafts_at_once_win_each_exactly_once(
-    tmp_path: Path,
+    backend: Backend,
 ) -> None:
-    path = tmp_path / "state.db"
-    StateStore.open(f"sqlite:///{path}").close()
+    path = backend.url()
+    StateStore.open(path).close()
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
     results = ctx.Queue()
@@ -117,6 +117,6 @@ def test_two_processes_claiming_the_same_200_drafts_at_once_win_each_exactly_onc
     for process in processes:
         process.join(timeout=30)
     assert sorted(first + second) == list(range(200 * ROUNDS))
-    store = StateStore.open(f"sqlite:///{path}")
+    store = StateStore.open(path)
     assert len(store.unsettled_drafts("work")) == 200 * ROUNDS
     store.close()

@@ -15,6 +15,7 @@ import pytest
 from inboxguard.errors import AccountBusyError
 from inboxguard.store import StateStore
 from inboxguard.store.locks import FileCycleLocks, LocalCycleLocks, hold
+from tests.conftest import Backend
 from tests.store import workers
 
 
@@ -25,10 +26,18 @@ def path(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def url(backend: Backend) -> str:
+    """A store's URL: its cycle locks are lock files (SQLite) or advisory locks (PostgreSQL)."""
+    url = backend.url()
+    StateStore.open(url).close()
+    return url
+
+
 class Holder:
     """Another process holding an account's lock until released (or killed)."""
 
-    def __init__(self, path: Path, account: str) -> None:
+    def __init__(self, path: Path | str, account: str) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.held = ctx.Event()
         self.release = ctx.Event()
@@ -47,16 +56,14 @@ class Holder:
 
 
 @pytest.fixture
-def holder(path: Path) -> Iterator[Holder]:
-    holder = Holder(path, "work")
+def holder(url: str) -> Iterator[Holder]:
+    holder = Holder(url, "work")
     yield holder
     holder.stop(kill=True)
 
 
-def test_a_second_process_waits_then_is_told_the_account_is_busy(
-    path: Path, holder: Holder
-) -> None:
-    store = StateStore.open(f"sqlite:///{path}")
+def test_a_second_process_waits_then_is_told_the_account_is_busy(url: str, holder: Holder) -> None:
+    store = StateStore.open(url)
     started = time.monotonic()
     with pytest.raises(AccountBusyError) as caught, store.account_lock("work", wait=0.3):
         pass
@@ -66,33 +73,33 @@ def test_a_second_process_waits_then_is_told_the_account_is_busy(
     store.close()
 
 
-def test_another_account_is_not_held_by_that_lock(path: Path, holder: Holder) -> None:
-    store = StateStore.open(f"sqlite:///{path}")
+def test_another_account_is_not_held_by_that_lock(url: str, holder: Holder) -> None:
+    store = StateStore.open(url)
     with store.account_lock("private", wait=0):
         pass
     store.close()
 
 
-def test_the_lock_is_free_once_the_holder_releases_it(path: Path, holder: Holder) -> None:
+def test_the_lock_is_free_once_the_holder_releases_it(url: str, holder: Holder) -> None:
     holder.stop()
-    store = StateStore.open(f"sqlite:///{path}")
+    store = StateStore.open(url)
     with store.account_lock("work", wait=0):
         pass
     store.close()
 
 
-def test_the_lock_is_free_once_the_holder_is_killed(path: Path, holder: Holder) -> None:
+def test_the_lock_is_free_once_the_holder_is_killed(url: str, holder: Holder) -> None:
     holder.stop(kill=True)
     assert holder.process.exitcode == -9
-    store = StateStore.open(f"sqlite:///{path}")
+    store = StateStore.open(url)
     with store.account_lock("work", wait=0):
         pass
     store.close()
 
 
-def test_a_second_holder_in_the_same_process_is_refused_too(path: Path) -> None:
-    first = StateStore.open(f"sqlite:///{path}")
-    second = StateStore.open(f"sqlite:///{path}")
+def test_a_second_holder_in_the_same_process_is_refused_too(url: str) -> None:
+    first = StateStore.open(url)
+    second = StateStore.open(url)
     with first.account_lock("work", wait=0):
         with pytest.raises(AccountBusyError), second.account_lock("work", wait=0):
             pass

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from inboxguard.domain.marks import Mark, MarkAction
+from inboxguard.domain.message import Address
 from inboxguard.domain.snapshot import AccountSnapshot
 from inboxguard.domain.threading import Thread
 from inboxguard.store import StateStore
@@ -125,3 +127,19 @@ def test_a_snapshot_holds_the_window_the_marks_and_the_ledger_in_order(
         drafts=[draft(1), claimed],
     )
     assert snapshot.messages == store.messages("work", CUTOFF)
+
+
+def test_a_header_holding_nul_is_stored_and_still_names_its_parent(store: StateStore) -> None:
+    # PostgreSQL's text cannot hold NUL: it becomes U+FFFD, in every value, on both.
+    parent = replace(tracked("1", "<p\x00@x>"), subject="件\x00名")
+    child = replace(
+        tracked("2", "<c@x>"),
+        sender=Address("山\x00田", "taro@client.example"),
+        in_reply_to=("<p\x00@x>",),
+    )
+    store.apply_folder_sync("work", "INBOX", marker="m", added=[parent, child], at=AT)
+    first, second = store.messages("work")
+    nul = "\ufffd"
+    assert (first.message_id, first.subject) == (f"<p{nul}@x>", f"件{nul}名")
+    assert second.in_reply_to == (first.message_id,) and second.sender.name == f"山{nul}田"
+    assert store.known_uids("work", "INBOX") == {"1", "2"}

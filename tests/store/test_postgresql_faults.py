@@ -10,7 +10,9 @@ a real SQLSTATE at a chosen statement, counted in a sequence (which no rollback 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -264,3 +266,48 @@ def test_a_read_only_store_on_postgresql_is_read_only_at_the_server(
     with pytest.raises(Exception, match="read-only transaction"), store.engine.begin() as c:
         c.execute(text("DELETE FROM marks"))
     store.close()
+
+
+def test_a_missing_privilege_is_told_as_the_role_s_not_a_file_s(
+    store: StateStore, postgres: PostgresSession, database: str
+) -> None:
+    postgres.server.sql("ALTER TABLE marks OWNER TO postgres", database)
+    with pytest.raises(StoreError) as caught:
+        store.marks("work")
+    assert one_line(caught.value).endswith(
+        ": permission denied for table marks; the role in state.url lacks a privilege on the"
+        " database (see docs/state.md)"
+    )
+
+
+def test_a_url_without_a_password_takes_it_from_the_client_library(
+    postgres: PostgresSession, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As docs/state.md says: the password in ~/.pgpass or PGPASSWORD, not in state.url.
+    url = postgres.server.url(database).replace(f":{PASSWORD}@", "@")
+    assert PASSWORD not in url
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    store = StateStore.open(url)
+    store.record_poll("work", at=AT, error=None)
+    assert store.name == url
+    store.close()
+    monkeypatch.delenv("PGPASSWORD")
+    with pytest.raises(StoreUnreachableError, match="no password supplied"):
+        StateStore.open(url)
+
+
+def test_due_accounts_skip_a_lease_another_worker_is_writing_right_now(
+    store: StateStore, postgres: PostgresSession, database: str
+) -> None:
+    for account in ("a", "b"):
+        assert store.acquire_lease(account, "dead", timedelta(minutes=5), AT - timedelta(hours=1))
+    other = psycopg.connect(postgres.server.url(database).replace("+psycopg", ""))
+    try:
+        # Another worker is taking "a" over: its row is locked until that worker commits.
+        other.execute("SELECT * FROM account_leases WHERE account = 'a' FOR UPDATE")
+        started = time.monotonic()
+        assert store.due_accounts(["a", "b", "c"], "me", AT, 10) == ["b", "c"]
+        assert time.monotonic() - started < 2  # skipped, not waited for
+    finally:
+        other.close()
+    assert store.due_accounts(["a", "b", "c"], "me", AT, 10) == ["a", "b", "c"]

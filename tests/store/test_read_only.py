@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import TextFacts
 from inboxguard.errors import StoreReadOnlyError, StoreVersionError
 from inboxguard.store import DraftStatus, EpisodeRow, StateStore
+from inboxguard.store.engine import locate
 from inboxguard.store.migrations import CURRENT_VERSION, stored_version
-from tests.store.helpers import AT, draft, sql_dump, tracked
+from tests.conftest import Backend, contents
+from tests.store.helpers import AT, draft, tracked
+from tests.store.test_alert_outbox import AT_RISK
 
 WRITES: dict[str, Callable[[StateStore], object]] = {
     "apply_folder_sync": lambda s: s.apply_folder_sync(
@@ -40,12 +42,18 @@ WRITES: dict[str, Callable[[StateStore], object]] = {
     ),
     "record_digest": lambda s: s.record_digest(date(2026, 11, 20), "me@x", "<d@x>", at=AT),
     "record_poll": lambda s: s.record_poll("work", at=AT, error=None),
+    "acquire_lease": lambda s: s.acquire_lease("work", "other:2", timedelta(minutes=5), AT),
+    "release_lease": lambda s: s.release_lease("work", "host:1"),
+    "record_cycle": lambda s: s.record_cycle(
+        "work", next_change_at=None, assessed_at=AT, fingerprint=None
+    ),
+    "due_accounts": lambda s: s.due_accounts(["work"], "other:2", AT, 1),
 }
 
 
-def written_store(path: Path) -> Path:
+def written_store(url: str) -> str:
     """A store with a row in every table."""
-    store = StateStore.open(f"sqlite:///{path}")
+    store = StateStore.open(url)
     store.apply_folder_sync(
         "work", "INBOX", marker="m1", added=[tracked("1", "<a@x>", thread_id="t1")], at=AT
     )
@@ -54,8 +62,12 @@ def written_store(path: Path) -> Path:
     store.save_episodes("work", [EpisodeRow("work", "t1", AT, None, AT, "taro@x", None)])
     store.record_digest(date(2026, 11, 20), "me@x", "<d@x>", at=AT, delivered_to="file")
     store.record_poll("work", at=AT, error="refused")
+    store.enqueue_alerts([("phone", AT_RISK)], at=AT)
+    store.record_alert_delivery("phone", [AT_RISK.key], at=AT, error="refused")
+    store.acquire_lease("work", "host:1", timedelta(minutes=5), AT)
+    store.record_cycle("work", next_change_at=AT, assessed_at=AT, fingerprint="f")
     store.close()
-    return path
+    return url
 
 
 def read_everything(store: StateStore) -> None:
@@ -79,34 +91,33 @@ def read_everything(store: StateStore) -> None:
 
 
 def test_reading_a_store_read_only_leaves_its_sql_dump_and_directory_unchanged(
-    tmp_path: Path,
+    backend: Backend, tmp_path: Path
 ) -> None:
-    path = written_store(tmp_path / "state.db")
-    before, files = sql_dump(path), sorted(tmp_path.iterdir())
-    store = StateStore.open(f"sqlite:///{path}", read_only=True)
+    url = written_store(backend.url())
+    before, files = contents(url), sorted(tmp_path.iterdir())
+    store = StateStore.open(url, read_only=True)
     read_everything(store)
     for write in WRITES.values():
         with pytest.raises(StoreReadOnlyError):
             write(store)
     store.close()
-    assert sql_dump(path) == before
+    assert contents(url) == before
     assert sorted(tmp_path.iterdir()) == files  # no lock files, no -wal left behind
 
 
 @pytest.mark.parametrize("method", sorted(WRITES))
-def test_every_write_method_of_a_read_only_store_refuses(tmp_path: Path, method: str) -> None:
-    path = written_store(tmp_path / "state.db")
-    store = StateStore.open(f"sqlite:///{path}", read_only=True)
+def test_every_write_method_of_a_read_only_store_refuses(backend: Backend, method: str) -> None:
+    store = StateStore.open(written_store(backend.url()), read_only=True)
     with pytest.raises(StoreReadOnlyError, match="read-only") as caught:
         WRITES[method](store)
-    assert str(path) in str(caught.value)
+    assert store.name in str(caught.value)
     store.close()
 
 
-def test_the_database_itself_refuses_a_write_past_the_store(tmp_path: Path) -> None:
-    path = written_store(tmp_path / "state.db")
-    store = StateStore.open(f"sqlite:///{path}", read_only=True)
-    with pytest.raises(OperationalError, match="readonly"), store.engine.begin() as c:
+def test_the_database_itself_refuses_a_write_past_the_store(backend: Backend) -> None:
+    store = StateStore.open(written_store(backend.url()), read_only=True)
+    refusal = "readonly" if backend.name == "sqlite" else "read-only transaction"
+    with pytest.raises(DBAPIError, match=refusal), store.engine.begin() as c:
         c.execute(text("DELETE FROM marks"))
     store.close()
 
@@ -137,46 +148,53 @@ def test_an_empty_store_file_reads_as_a_new_store(tmp_path: Path) -> None:
 
 
 def test_a_store_of_an_older_version_is_refused_read_only_with_how_to_upgrade(
-    tmp_path: Path,
+    backend: Backend,
 ) -> None:
-    path = written_store(tmp_path / "state.db")
-    with sqlite3.connect(path) as raw:
-        raw.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
-    raw.close()
-    before = sql_dump(path)
+    url = written_store(backend.url())
+    set_version(url, 5)
+    before = contents(url)
     with pytest.raises(StoreVersionError) as caught:
-        StateStore.open(f"sqlite:///{path}", read_only=True)
+        StateStore.open(url, read_only=True)
     message = str(caught.value)
-    assert "\n" not in message and str(path) in message
+    assert "\n" not in message and locate(url).name in message
     assert "`inboxguard run --once` once (without INBOXGUARD_NOW)" in message
-    assert sql_dump(path) == before
+    assert contents(url) == before
 
 
-def test_a_store_of_a_newer_version_is_refused_read_only(tmp_path: Path) -> None:
-    path = written_store(tmp_path / "state.db")
-    with sqlite3.connect(path) as raw:
-        raw.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    raw.close()
+def test_a_store_of_a_newer_version_is_refused_read_only(backend: Backend) -> None:
+    url = written_store(backend.url())
+    set_version(url, 99)
     with pytest.raises(StoreVersionError, match="newer than this InboxGuard"):
-        StateStore.open(f"sqlite:///{path}", read_only=True)
+        StateStore.open(url, read_only=True)
+
+
+def set_version(url: str, version: int) -> None:
+    engine = create_engine(url)
+    with engine.begin() as c:
+        c.execute(text("UPDATE meta SET value = :v"), {"v": str(version)})
+    engine.dispose()
 
 
 def test_a_scratch_copy_holds_every_row_and_takes_writes_the_store_never_sees(
-    tmp_path: Path,
+    backend: Backend,
 ) -> None:
-    path = written_store(tmp_path / "state.db")
-    before = sql_dump(path)
-    store = StateStore.open(f"sqlite:///{path}", read_only=True)
+    url = written_store(backend.url())
+    before = contents(url)
+    store = StateStore.open(url, read_only=True)
     copy = store.scratch_copy()
+    assert copy.location.memory and copy.name.endswith("(scratch copy)")
     assert copy.messages("work") == store.messages("work")
     assert copy.snapshot("work", AT) == store.snapshot("work", AT)
     assert copy.health() == store.health()
     assert copy.episodes(AT) == store.episodes(AT)
     assert copy.digest(date(2026, 11, 20), "me@x") == store.digest(date(2026, 11, 20), "me@x")
     assert copy.folder_markers("work") == store.folder_markers("work")
+    assert copy.alerts() == store.alerts() and copy.alert_channels() == store.alert_channels()
+    assert copy.leases(AT) == store.leases(AT)
+    assert copy.last_cycle("work") == store.last_cycle("work")
     for write in WRITES.values():
         write(copy)
     assert copy.last_mark_id("work") == 2
     copy.close()
     store.close()
-    assert sql_dump(path) == before
+    assert contents(url) == before

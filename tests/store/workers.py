@@ -13,11 +13,12 @@ from tests.store.helpers import draft
 
 
 def open_each(paths: list[str], barrier: Any, results: Any) -> None:
-    """Open each (new) store the moment the other process does: (path, version or error)."""
+    """Open each (new) store the moment the other process does: (path, version or error).
+    A path is an SQLite file, or a whole URL."""
     for path in paths:
         barrier.wait()
         try:
-            store = StateStore.open(f"sqlite:///{path}")
+            store = StateStore.open(_url(path))
             with store.engine.connect() as connection:
                 results.put((path, stored_version(connection)))
             store.close()
@@ -29,7 +30,7 @@ def claim_all(path: str, count: int, rounds: int, barrier: Any, results: Any) ->
     """Claim drafts 0..count-1 of each round, starting each round when the other process
     does (several rounds: one process's start-up lag cannot hide the race every time).
     Reports the numbers this process won."""
-    store = StateStore.open(f"sqlite:///{path}")
+    store = StateStore.open(_url(path))
     won: list[int] = []
     for r in range(rounds):
         ids = range(r * count, (r + 1) * count)
@@ -41,8 +42,12 @@ def claim_all(path: str, count: int, rounds: int, barrier: Any, results: Any) ->
 
 def hold_account(path: str, account: str, held: Any, release: Any) -> None:
     """Hold ``account``'s cycle lock until ``release`` is set (or this process is killed)."""
-    store = StateStore.open(f"sqlite:///{path}")
+    store = StateStore.open(_url(path))
     with store.account_lock(account, wait=0):
         held.set()
         release.wait(60)
     store.close()
+
+
+def _url(path: str) -> str:
+    return path if "://" in path else f"sqlite:///{path}"
