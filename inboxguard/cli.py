@@ -559,6 +559,7 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
     from rich.text import Text
 
     from inboxguard.service.assessing import assess_all
+    from inboxguard.service.leases import worker_lines
     from inboxguard.service.status_view import (
         backlog_line,
         channel_lines,
@@ -604,6 +605,9 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
         for line, failing in health_lines(seen.health(), ctx.calendar, language, names):
             style = "bold red" if failing else "dim"
             app.console.print(Text(line, style=style))
+        # Which worker polls which account (several `run` processes may share a store).
+        for line in worker_lines(store.leases(datetime.now(UTC)), names, datetime.now(UTC)):
+            app.console.print(Text(line, style="dim"))
         channels = [c.name for c in ctx.config.alerts]
         for line in channel_lines(seen.alert_channels(), ctx.calendar, language, channels):
             app.console.print(Text(line, style="bold red"))

@@ -426,6 +426,8 @@ class ServiceConfig(_Strict):
     poll_interval: Duration = timedelta(minutes=2)
     # Spreads the polls of many instances (and accounts) so they do not hit a server at once.
     poll_jitter: Duration = timedelta(seconds=20)
+    # Polls running at once: a slow server holds up one of them, never the others.
+    max_parallel: int = Field(default=8, ge=1, le=256)
     log_format: Literal["auto", "json", "console"] = "auto"
 
     @field_validator("poll_interval")
