@@ -32,7 +32,7 @@ def setup(tmp_path: Path, head: str = HEAD) -> tuple[Path, Path]:
 
 
 def test_accounts_come_from_the_file_then_the_directory_in_name_order(tmp_path: Path) -> None:
-    head = HEAD + f'\n[[accounts]]\n{account("inline", tmp_path / "Mail")}'
+    head = HEAD + f"\n[[accounts]]\n{account('inline', tmp_path / 'Mail')}"
     config, directory = setup(tmp_path, head)
     for name in ("b-client", "a-client"):
         (directory / f"{name}.toml").write_text(account(name, tmp_path / "Mail"))
@@ -68,7 +68,7 @@ def test_a_file_that_is_not_toml_and_a_missing_directory_are_one_line_each(
     assert raised.value.key == str(directory / "broken.toml")
     (directory / "broken.toml").unlink()
     directory.rmdir()
-    with pytest.raises(ConfigError, match="accounts_dir: .* is not a directory"):
+    with pytest.raises(ConfigError, match=r"accounts_dir: .* is not a directory"):
         load_config(config)
 
 
