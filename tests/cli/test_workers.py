@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxguard.store import StateStore
+from tests.conftest import Backend
 from tests.mailboxes import OWNER, Maildir, config_dict, write_config
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
@@ -79,7 +80,7 @@ def drafts_of(box: Maildir) -> list[str]:
 
 
 def test_workers_killed_at_random_leave_every_account_polled_and_no_draft_twice(
-    tmp_path: Path, workers: list[subprocess.Popen[bytes]]
+    tmp_path: Path, backend: Backend, workers: list[subprocess.Popen[bytes]]
 ) -> None:
     boxes = mailboxes(tmp_path)
     data: dict[str, Any] = config_dict(boxes[0].root, tmp_path)
@@ -87,6 +88,8 @@ def test_workers_killed_at_random_leave_every_account_polled_and_no_draft_twice(
         {"name": f"acct{n}", "kind": "maildir", "path": str(box.root)}
         for n, box in enumerate(boxes)
     ]
+    url = backend.url()
+    data["state"] = {"url": url}
     data["service"] = {"poll_interval": "30s", "poll_jitter": "1s", "max_parallel": 4}
     config = write_config(tmp_path / "config.toml", data)
     workers.extend(start(config, tmp_path, i) for i in range(WORKERS))
@@ -114,7 +117,7 @@ def test_workers_killed_at_random_leave_every_account_polled_and_no_draft_twice(
             tmp_path / f"worker{index}.out"
         ).read_text()
         assert "Traceback" not in said
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    store = StateStore.open(url)
     try:
         # The survivor stopped cleanly: it handed every lease back.
         live = [
