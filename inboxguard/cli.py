@@ -1,4 +1,10 @@
-"""The command line (SPEC §10). Exit status: 0 success, 1 runtime failure, 2 usage/config."""
+"""The command line (SPEC §10). Exit status: 0 success, 1 runtime failure, 2 usage/config.
+
+Each command imports what it needs when it runs, never at import: `inboxguard --help` (and a
+command's own --help) loads click and nothing else, and a command loads only the backend
+kinds its accounts use (backends.KINDS) — exchangelib, msal and httpx for IMAP accounts
+never, the store's SQL stack for `explain` or `init` never.
+"""
 
 from __future__ import annotations
 
@@ -13,66 +19,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import click
-import structlog
-from rich.console import Console
-from rich.text import Text
 
-from inboxguard.auth import graph as graph_auth
-from inboxguard.auth.providers import authorize
-from inboxguard.backends import ews_oauth, open_backend
-from inboxguard.config import (
-    Config,
-    EwsAccount,
-    GraphAccount,
-    ImapAccount,
-    MaildirAccount,
-    config_path,
-    load_config,
-    state_url,
-)
-from inboxguard.delivery import probe
-from inboxguard.digest.sending import DigestStatus, compose, send_digest
-from inboxguard.domain.calendar import BusinessCalendar
-from inboxguard.domain.incident_adjustments import (
-    NO_ADJUSTMENTS,
-    Adjustments,
-    owner_adjustments,
-)
-from inboxguard.domain.incident_protocol import Stage
-from inboxguard.domain.marks import MarkAction
 from inboxguard.errors import ConfigError, InboxGuardError, StoreError
-from inboxguard.explain import display_lines, explain_message, read_for_explain
-from inboxguard.log_setup import configure_logging
-from inboxguard.service.alerting import after_poll, try_channels
-from inboxguard.service.assessing import EvaluationCache, assess_account, assess_all
-from inboxguard.service.context import Context
-from inboxguard.service.cycle import AccountResult, run_cycle
-from inboxguard.service.daemon import Daemon
-from inboxguard.service.marking import (
-    ACTIONS,
-    apply_mark,
-    mark_overdue_no_reply,
-    parse_meeting,
-    resolve_thread_id,
-)
-from inboxguard.service.status_view import (
-    backlog_line,
-    channel_lines,
-    first_run_lines,
-    health_lines,
-    short_ids,
-    status_json,
-    status_table,
-)
-from inboxguard.starter import STARTER_CONFIG
-from inboxguard.store import StateStore
-from inboxguard.store.engine import locate, translated_errors
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from inboxguard.config import Config
+    from inboxguard.domain.calendar import BusinessCalendar
+    from inboxguard.domain.incident_adjustments import Adjustments
+    from inboxguard.service.assessing import EvaluationCache
+    from inboxguard.service.context import Context
+    from inboxguard.service.cycle import AccountResult
+    from inboxguard.store import StateStore
 
 ENV_NOW = "INBOXGUARD_NOW"
-log = structlog.get_logger(__name__)
+# The standard library's logger (structlog renders its records): importing structlog here
+# would cost every --help a fifth of a second.
+log = logging.getLogger(__name__)
 
 
 class DigestNotSent(InboxGuardError):
@@ -123,21 +90,47 @@ def current_time() -> datetime:
 class App:
     config_path: Path | None
     verbose: int
-    console: Console
-    err: Console
     log_format: str | None = None
 
     def config(self) -> Config:
+        from inboxguard.config import config_path, load_config
+
         return load_config(config_path(self.config_path))
 
     def context(self) -> Context:
+        from inboxguard.service.context import Context
+
         config = self.config()
         preflight(config)
         return Context.build(config)
 
+    def start_logging(self) -> None:
+        from inboxguard.log_setup import configure_logging
+
+        level = {0: logging.WARNING, 1: logging.INFO}.get(self.verbose, logging.DEBUG)
+        configure_logging(level, fmt=self.log_format or "auto")
+
+    @functools.cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        console = Console()
+        if not console.is_terminal:
+            # Piped or captured: no terminal width to respect, so do not squash the table.
+            console = Console(width=160)
+        return console
+
+    @functools.cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True)
+
 
 def preflight(config: Config) -> None:
     """Problems the owner must fix in the configuration, found before anything is written."""
+    from inboxguard.config import MaildirAccount
+
     for index, account in enumerate(config.accounts):
         if not isinstance(account, MaildirAccount):
             continue  # a server account is checked by connecting (`inboxguard check`)
@@ -173,6 +166,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 @contextmanager
 def open_store(config: Config, *, read_only: bool = False) -> Iterator[StateStore]:
+    from inboxguard.config import state_url
+    from inboxguard.store import StateStore
+
     store = StateStore.open(state_url(config), read_only=read_only)
     try:
         yield store
@@ -197,16 +193,23 @@ def main(
     ctx: click.Context, config_file: Path | None, verbose: int, log_format: str | None
 ) -> None:
     """InboxGuard keeps your 24-hour reply promise to clients."""
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    configure_logging(level, fmt=log_format or "auto")
-    console = Console()
-    if not console.is_terminal:
-        # Piped or captured: no terminal width to respect, so do not squash the table.
-        console = Console(width=160)
-    ctx.obj = App(config_file, verbose, console, Console(stderr=True), log_format)
+    ctx.obj = App(config_file, verbose, log_format)
 
 
-pass_app = click.make_pass_decorator(App)
+def pass_app(func: Callable[Concatenate[App, P], R]) -> Callable[P, R]:
+    """click.make_pass_decorator(App), with the logging set up first. Here and not in
+    ``main``: a command's --help has returned before its callback runs, so it never loads
+    the logging stack (structlog, rich)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        app = click.get_current_context().find_object(App)
+        if app is None:  # pragma: no cover - main() always sets it
+            raise click.UsageError("run through the inboxguard command")
+        app.start_logging()
+        return func(app, *args, **kwargs)
+
+    return wrapper
 
 
 @main.command()
@@ -215,6 +218,9 @@ pass_app = click.make_pass_decorator(App)
 @handle_errors
 def init(app: App, force: bool) -> None:
     """Write a commented starter configuration."""
+    from inboxguard.config import config_path
+    from inboxguard.starter import STARTER_CONFIG
+
     path = config_path(app.config_path)
     if path.exists() and not force:
         raise ConfigError("config", f"{path} already exists (use --force to overwrite)")
@@ -228,6 +234,9 @@ def init(app: App, force: bool) -> None:
 @handle_errors
 def check(app: App) -> None:
     """Validate the configuration and look at every account without changing anything."""
+    from inboxguard.backends import open_backend
+    from inboxguard.delivery import probe
+
     ctx = app.context()
     now = current_time()
     problems = 0
@@ -271,6 +280,10 @@ def check_store(config: Config) -> str:
     as `run` opens it (an older schema is upgraded, as `run` would), and SQLite's
     ``PRAGMA quick_check``. A store not created yet needs only a directory it can be made in.
     """
+    from inboxguard.config import state_url
+    from inboxguard.store import StateStore
+    from inboxguard.store.engine import locate, translated_errors
+
     url = state_url(config)
     location = locate(url)
     path = location.path
@@ -340,6 +353,15 @@ def run(app: App, once: bool, dry_run: bool) -> None:
 
     SIGTERM finishes the cycle in flight and exits; SIGHUP reloads the configuration.
     """
+    import structlog
+
+    from inboxguard.config import config_path
+    from inboxguard.delivery import probe
+    from inboxguard.log_setup import configure_logging
+    from inboxguard.service.alerting import after_poll
+    from inboxguard.service.assessing import EvaluationCache
+    from inboxguard.service.daemon import Daemon
+
     ctx = app.context()
     if dry_run and not once:
         raise click.UsageError("--dry-run goes with --once")
@@ -351,7 +373,15 @@ def run(app: App, once: bool, dry_run: bool) -> None:
     if once:
         with open_store(ctx.config) as store:
             # A person asked now (after fixing a password, say): no backoff applies.
-            results = _cycle(app, ctx, store, write_drafts=True, honour_backoff=False)
+            # A cache, empty: the store's record of the last cycle may say nothing is due.
+            results = _cycle(
+                app,
+                ctx,
+                store,
+                write_drafts=True,
+                honour_backoff=False,
+                cache=EvaluationCache(keep_views=False),
+            )
             after_poll(ctx, store, current_time(), results)  # account health, held alerts
         _print_results(results, ctx.calendar)
         if any(not r.ok for r in results):
@@ -366,7 +396,7 @@ def run(app: App, once: bool, dry_run: bool) -> None:
     )
     if ctx.config.digest.delivery == "smtp":
         # A digest that cannot be delivered is found at start, not at 08:00.
-        log.info("digest delivery", check=probe(ctx.config))
+        structlog.get_logger(__name__).info("digest delivery", check=probe(ctx.config))
     with open_store(ctx.config) as store:
         daemon = Daemon(config_path(app.config_path), ctx.config, store, current_time)
         sys.exit(daemon.run())
@@ -383,6 +413,8 @@ def run(app: App, once: bool, dry_run: bool) -> None:
 @handle_errors
 def digest(app: App, preview: Path | None, send: bool) -> None:
     """The daily digest: preview it, or send it now (from the stored state)."""
+    from inboxguard.digest.sending import DigestStatus, compose, send_digest
+
     if (preview is None) == (not send):
         raise click.UsageError("give one of --preview FILE or --send")
     ctx = app.context()
@@ -420,6 +452,9 @@ def _cycle(
 ) -> list[AccountResult]:
     """One cycle from the command line. Each account's outcome is printed by the caller, so
     the cycle's own failure lines (meant for the service's journal) show only with -v."""
+    from inboxguard.backends import open_backend
+    from inboxguard.service.cycle import run_cycle
+
     backends = [open_backend(a) for a in ctx.config.accounts]
     with _quiet_cycle_log(app.verbose == 0):
         if not app.err.is_terminal:
@@ -457,6 +492,9 @@ def _quiet_cycle_log(quiet: bool) -> contextlib.AbstractContextManager[None]:
 def _what_a_run_would_do(app: App, ctx: Context, store: StateStore) -> list[str]:
     """Read every account into a scratch copy of the store (nothing written anywhere) and
     say what the cycle would do: threads tracked, drafts owed, backlog left alone."""
+    from inboxguard.service.assessing import assess_account
+    from inboxguard.service.status_view import first_run_lines
+
     scratch = store.scratch_copy()
     try:
         results = _cycle(app, ctx, scratch, write_drafts=False, honour_backoff=False)
@@ -483,6 +521,9 @@ def _print_results(results: list[AccountResult], calendar: BusinessCalendar) -> 
                 f"{result.account}: skipped: backing off after a failure until "
                 f"{until:%Y-%m-%d %H:%M %Z}"
             )
+        elif result.ok and not result.evaluated:
+            # The store's record of the last cycle still holds: nothing was assessed anew.
+            click.echo(f"{result.account}: nothing new, nothing due since the last cycle")
         elif result.ok:
             states = (
                 ", ".join(f"{k} {v}" for k, v in sorted(result.states.items()))
@@ -516,6 +557,19 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
     With INBOXGUARD_NOW set, the mailboxes are read into a scratch copy of the store and
     the store itself is left as it was.
     """
+    from rich.text import Text
+
+    from inboxguard.service.assessing import assess_all
+    from inboxguard.service.leases import worker_lines
+    from inboxguard.service.status_view import (
+        backlog_line,
+        channel_lines,
+        health_lines,
+        short_ids,
+        status_json,
+        status_table,
+    )
+
     ctx = app.context()
     now = current_time()
     what_if = is_what_if()
@@ -552,6 +606,9 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
         for line, failing in health_lines(seen.health(), ctx.calendar, language, names):
             style = "bold red" if failing else "dim"
             app.console.print(Text(line, style=style))
+        # Which worker polls which account (several `run` processes may share a store).
+        for line in worker_lines(store.leases(datetime.now(UTC)), names, datetime.now(UTC)):
+            app.console.print(Text(line, style="dim"))
         channels = [c.name for c in ctx.config.alerts]
         for line in channel_lines(seen.alert_channels(), ctx.calendar, language, channels):
             app.console.print(Text(line, style="bold red"))
@@ -613,6 +670,16 @@ def mark(app: App, words: tuple[str, ...], backlog: bool, overdue_before: dateti
     inboxguard mark --backlog no-reply
     inboxguard mark --overdue-before 2026-11-01 no-reply
     """
+    from inboxguard.domain.incident_protocol import Stage
+    from inboxguard.domain.marks import MarkAction
+    from inboxguard.service.marking import (
+        ACTIONS,
+        apply_mark,
+        mark_overdue_no_reply,
+        parse_meeting,
+        resolve_thread_id,
+    )
+
     ctx = app.context()
     bulk = backlog or overdue_before is not None
     if bulk:
@@ -666,6 +733,8 @@ def mark(app: App, words: tuple[str, ...], backlog: bool, overdue_before: dateti
 def alert(app: App, test: bool, channel: str | None) -> None:
     """Alerts through Apprise (`[[alerts]]`, docs/alerts.md): `--test [CHANNEL]` sends a
     test message to every channel (or one), one line each; exit 1 if any failed."""
+    from inboxguard.service.alerting import try_channels
+
     if not test:
         raise click.UsageError("give --test [CHANNEL]")
     ctx = app.context()
@@ -686,6 +755,11 @@ def alert(app: App, test: bool, channel: str | None) -> None:
 @handle_errors
 def auth_command(app: App, account_name: str) -> None:
     """OAuth2 consent for a Google or Microsoft account; stores the refresh token."""
+    from inboxguard.auth import graph as graph_auth
+    from inboxguard.auth.providers import authorize
+    from inboxguard.backends import ews_oauth
+    from inboxguard.config import EwsAccount, GraphAccount, ImapAccount
+
     config = app.config()
     for index, account in enumerate(config.accounts):
         if account.name != account_name:
@@ -712,6 +786,8 @@ def auth_command(app: App, account_name: str) -> None:
 
 def _owner_adjustments(ctx: Context | None) -> Adjustments:
     """The owner's incident corrections from the store's marks; none without a store."""
+    from inboxguard.domain.incident_adjustments import NO_ADJUSTMENTS, owner_adjustments
+
     if ctx is None:
         return NO_ADJUSTMENTS
     try:
@@ -729,6 +805,9 @@ def _owner_adjustments(ctx: Context | None) -> Adjustments:
 @handle_errors
 def explain(app: App, file: Path, as_json: bool) -> None:
     """How one message is read: headers, automation, counterpart, promises."""
+    from inboxguard.explain import display_lines, explain_message, read_for_explain
+    from inboxguard.service.context import Context
+
     try:
         config: Config | None = app.config()
     except ConfigError as exc:
@@ -757,6 +836,6 @@ def explain(app: App, file: Path, as_json: bool) -> None:
 @handle_errors
 def demo(app: App, keep: Path | None) -> None:
     """The whole pipeline on a generated sample Maildir, no network."""
-    from inboxguard.demo import run_demo  # noqa: PLC0415 -- only the demo needs the sample data
+    from inboxguard.demo import run_demo
 
     run_demo(app.console, now=current_time(), keep=keep)

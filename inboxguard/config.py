@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 import stat
 import tomllib
 import typing
@@ -426,6 +427,8 @@ class ServiceConfig(_Strict):
     poll_interval: Duration = timedelta(minutes=2)
     # Spreads the polls of many instances (and accounts) so they do not hit a server at once.
     poll_jitter: Duration = timedelta(seconds=20)
+    # Polls running at once: a slow server holds up one of them, never the others.
+    max_parallel: int = Field(default=8, ge=1, le=256)
     log_format: Literal["auto", "json", "console"] = "auto"
 
     @field_validator("poll_interval")
@@ -578,15 +581,59 @@ def state_url(config: Config, environ: dict[str, str] | None = None) -> str:
 
 
 def load_config(path: Path) -> Config:
-    """Read and validate; every failure is a one-line ``ConfigError``."""
+    """Read and validate; every failure is a one-line ``ConfigError``.
+
+    ``accounts_dir`` names a directory of one TOML file per account (its keys those of one
+    ``[[accounts]]`` entry), read in name order after the file's own accounts: a platform
+    provisions an account by writing a file. An error in one of them names that file.
+    """
+    data = _read_toml(path)
+    inline = len(data.get("accounts", [])) if isinstance(data.get("accounts"), list) else 0
+    files = _account_files(path, data)
+    try:
+        return parse_config(data)
+    except ConfigError as exc:
+        match = re.match(r"accounts\[(\d+)\](?:\.(.*))?$", exc.key)
+        if match is None or int(match[1]) < inline:
+            raise
+        where = files[int(match[1]) - inline]
+        raise ConfigError(f"{where}: {match[2] or 'account'}", exc.message) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     raw = _read_regular_file(path)
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError("config", f"{path} is not UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("config", f"{path}: {exc}") from None
-    return parse_config(data)
+
+
+def _account_files(path: Path, data: dict[str, Any]) -> list[Path]:
+    """Append the accounts of ``accounts_dir`` (popped from ``data``) to its accounts."""
+    if "accounts_dir" not in data:
+        return []
+    value = data.pop("accounts_dir")
+    if not isinstance(value, str) or not value:
+        raise ConfigError("accounts_dir", "must be a directory path (a string)")
+    directory = Path(value).expanduser()
+    if not directory.is_absolute():
+        directory = path.parent / directory  # beside the configuration, wherever run from
+    if not directory.is_dir():
+        raise ConfigError("accounts_dir", f"{directory} is not a directory")
+    files = sorted(
+        p for p in directory.iterdir() if p.suffix == ".toml" and not p.name.startswith(".")
+    )
+    accounts = data.setdefault("accounts", [])
+    if not isinstance(accounts, list):
+        raise ConfigError("accounts", "must be an array of tables ([[accounts]])")
+    for file in files:
+        try:
+            accounts.append(_read_toml(file))
+        except ConfigError as exc:
+            raise ConfigError(str(file), exc.message.removeprefix(f"{file}: ")) from None
+    return files
 
 
 def _read_regular_file(path: Path) -> bytes:

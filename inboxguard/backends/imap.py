@@ -32,7 +32,6 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.imapclient import DRAFT, SEEN
 
-from inboxguard.auth.providers import login_secret
 from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges, OutgoingDraft
 from inboxguard.backends.imap_connect import (
     ClientFactory,
@@ -58,6 +57,7 @@ from inboxguard.backends.markers import (
     whole_number,
 )
 from inboxguard.config import ImapAccount
+from inboxguard.credentials import resolve_password
 from inboxguard.domain.tracked import FolderRole
 from inboxguard.errors import BackendError, LoginFailedError, ThrottledError
 
@@ -130,6 +130,16 @@ class ImapMarker:
         if modseq is not None and whole_number(modseq) is None:
             return None
         return ImapMarker(validity, uidnext, messages, modseq, polls, flags)
+
+
+def login_secret(account: ImapAccount) -> str:
+    """What the login presents (``auth.providers.login_secret``), imported for OAuth2
+    accounts only: the providers load msal and httpx, which a password account never needs."""
+    if account.auth == "oauth2":
+        from inboxguard.auth import providers  # noqa: PLC0415 -- see the docstring
+
+        return providers.login_secret(account)
+    return resolve_password(account)
 
 
 class ImapBackend:

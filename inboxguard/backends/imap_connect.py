@@ -29,7 +29,6 @@ from imapclient.exceptions import (
     LoginError,
 )
 
-from inboxguard.auth.providers import token_refused
 from inboxguard.config import ImapAccount, is_loopback
 from inboxguard.errors import BackendError, LoginFailedError
 
@@ -117,6 +116,9 @@ def _xoauth2_login(client: Any, config: ImapAccount, access_token: str) -> None:
     except LoginError as exc:
         if connection_lost(exc):
             raise  # not a refusal: ``imap_errors`` words it, and the token stays good
+        # Imported here: the providers load msal and httpx, which password accounts never need.
+        from inboxguard.auth.providers import token_refused  # noqa: PLC0415
+
         token_refused(config)  # the next attempt refreshes instead of offering it again
         raise LoginFailedError(config.name, oauth_login_failed(config.name)) from None
 

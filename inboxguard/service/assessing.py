@@ -11,6 +11,7 @@ from datetime import datetime
 
 from inboxguard.domain.assessment import ThreadAssessment, assess
 from inboxguard.service.context import Context
+from inboxguard.service.incremental import AccountView
 from inboxguard.store import StateStore
 
 
@@ -41,25 +42,28 @@ def find_thread(
 
 @dataclass(slots=True)
 class EvaluationCache:
-    """Per account, until when the last assessment holds (for a long-running service).
+    """Per account, the last assessment thread by thread (for a long-running service): a
+    poll with nothing new costs nothing more until a thread's next change, and a poll with
+    new mail reassesses only the threads it touches (``incremental``).
 
-    It holds while no mail changed, no clock crosses a line, and the owner made no mark
-    (``mark`` runs in another process and only the store tells).
+    A view is taken out for a cycle and put back only when the cycle completed, so a cycle
+    that failed half-way (mail stored, not assessed) leaves the next one a full assessment.
+    The owner's marks come from another process (``mark``): a new one ends the view too.
     """
 
-    valid_until: dict[str, datetime | None] = field(default_factory=dict)
-    marks_seen: dict[str, int] = field(default_factory=dict)
+    views: dict[str, AccountView] = field(default_factory=dict)
+    # False for a process that exits after one cycle (`run --once`): it builds no view to
+    # keep, and only the store's record of the last cycle can spare it an assessment.
+    keep_views: bool = True
 
-    def still_valid(self, account: str, now: datetime, last_mark: int = 0) -> bool:
-        if account not in self.valid_until or self.marks_seen.get(account) != last_mark:
-            return False
-        until = self.valid_until[account]
-        return until is None or now < until
+    def take(self, account: str, last_mark: int) -> AccountView | None:
+        view = self.views.pop(account, None)
+        if view is None or view.marks_seen != last_mark:
+            return None
+        return view
 
-    def remember(self, account: str, until: datetime | None, last_mark: int = 0) -> None:
-        self.valid_until[account] = until
-        self.marks_seen[account] = last_mark
+    def remember(self, view: AccountView) -> None:
+        self.views[view.account] = view
 
     def forget(self, account: str) -> None:
-        self.valid_until.pop(account, None)
-        self.marks_seen.pop(account, None)
+        self.views.pop(account, None)

@@ -24,23 +24,27 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from inboxguard.backends.base import Folder, MailBackend, OutgoingDraft, ReplyTarget
-from inboxguard.domain.assessment import ThreadAssessment, assess, next_change_at, threads_of
+from inboxguard.domain.assessment import ThreadAssessment, assess, threads_of
 from inboxguard.domain.drafts import DraftRecord, DraftStatus
 from inboxguard.domain.duties import DraftDuty
 from inboxguard.domain.snapshot import AccountSnapshot
+from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole
 from inboxguard.drafting.compose import compose_draft
 from inboxguard.drafting.templates import TemplateRenderer, text_renderer
 from inboxguard.errors import AccountBusyError, InboxGuardError
 from inboxguard.parse import parse_message
+from inboxguard.service import cycle_records
 from inboxguard.service.alerting import after_assessment
 from inboxguard.service.assessing import EvaluationCache
 from inboxguard.service.backoff import retry_delay
 from inboxguard.service.context import Context
+from inboxguard.service.incremental import AccountView, as_assigned, full_view
 from inboxguard.service.sync import (
     CycleInterrupted,
     Progress,
     StopRequested,
+    SyncOutcome,
     check_stop,
     read_deciding_texts,
     sync_account,
@@ -221,9 +225,9 @@ def _locked(cycle: _Cycle, result: AccountResult) -> None:
 def _sync_assess_act(cycle: _Cycle, result: AccountResult) -> None:
     """Read what is new, read the texts that decide something, assess, write drafts.
 
-    With a cache (the long-running service) and nothing new in any folder, the last
-    assessment holds until the next instant a clock or promise crosses a line: the poll
-    then costs one status answer per folder and nothing more.
+    With a cache (the long-running service), a poll with nothing new costs one status
+    answer per folder until a thread's next change, and a poll with new mail reassesses
+    only the threads it touched (``incremental``); otherwise the whole window is assessed.
     """
     ctx, store, account, now, cache = (
         cycle.ctx,
@@ -232,7 +236,7 @@ def _sync_assess_act(cycle: _Cycle, result: AccountResult) -> None:
         cycle.now,
         cycle.cache,
     )
-    result.new_messages, changed = sync_account(
+    synced = sync_account(
         ctx,
         store,
         cycle.backend,
@@ -240,38 +244,119 @@ def _sync_assess_act(cycle: _Cycle, result: AccountResult) -> None:
         progress=cycle.progress,
         should_stop=cycle.should_stop,
     )
-    last_mark = store.last_mark_id(account) if cache is not None else 0
-    if cache is not None and not changed and cache.still_valid(account, now, last_mark):
+    result.new_messages = synced.new_messages
+    view = _view_to_carry(cache, store, account, synced)
+    if not synced.changed and _nothing_due(cycle, view):
         result.evaluated = False
+        if cache is not None and view is not None:
+            cache.remember(view)
         return
-    snapshot = store.snapshot(account, now - ctx.lookback)
+    snapshot, threads, replaced = _what_to_assess(cycle, view, synced)
     threads = read_deciding_texts(
-        ctx,
-        store,
-        cycle.backend,
-        threads_of(snapshot, ctx.assessment),
-        snapshot.marks,
-        now=now,
-        should_stop=cycle.should_stop,
+        ctx, store, cycle.backend, threads, snapshot.marks, now=now, should_stop=cycle.should_stop
     )
     store.assign_threads(account, threads)
+    if cache is not None:
+        threads = as_assigned(threads)  # the view holds them as a snapshot would read them
     # Claims not settled yet (a cycle died between claim and settle) stay owed here, so the
     # act step settles them by a search; everywhere else a claim counts as written.
     settled = replace(snapshot, drafts=[d for d in snapshot.drafts if d.settled])
-    assessed = assess(settled, ctx.assessment, now, threads)
-    _log_assessed(account, assessed)
-    store.save_episodes(account, episode_rows(account, assessed))
+    reassessed = assess(settled, ctx.assessment, now, threads)
+    _log_assessed(account, reassessed)
+    store.save_episodes(account, episode_rows(account, reassessed))
+    assessed = reassessed
+    if cache is not None and cache.keep_views:
+        view = _carried(cycle, view, replaced=replaced, threads=threads, reassessed=reassessed)
+        assessed = view.all_assessed(now)
     result.states = Counter(a.status.state.value for a in assessed)
     if cycle.templates is not None:
-        for duty in (duty for a in assessed for duty in a.duties):
+        # The threads not reassessed had their duties done by the cycle that assessed them.
+        for duty in (duty for a in reassessed for duty in a.duties):
             check_stop(cycle.should_stop)
             _act(cycle, duty, cycle.templates, result)
         _prune(cycle, snapshot, assessed)
         # Alerts say "a holding reply is in Drafts" of the drafts this very cycle wrote too.
         after_assessment(ctx, store, account, _with_drafts(assessed, result), now)
-    if cache is not None:
-        # Drafts just written change nothing until the next crossing either.
-        cache.remember(account, next_change_at(assessed), last_mark)
+    if cache is not None and view is not None:
+        _with_ledger(cycle, view, result)
+        cache.remember(view)
+    if cycle.templates is not None:
+        # Only a cycle that acted on every duty may tell the next process nothing is due.
+        cycle_records.record(ctx, store, account, now=now, assessed=assessed)
+
+
+def _with_ledger(cycle: _Cycle, view: AccountView, result: AccountResult) -> None:
+    """The threads this cycle wrote (or found) drafts for, assessed again with the ledger
+    as it is now: the view holds no duty already done."""
+    done = {d.thread_id for d in (*result.drafts_written, *result.drafts_found)}
+    if not done:
+        return
+    store, account = cycle.store, cycle.backend.account
+    threads = [view.threads[t] for t in done if t in view.threads]
+    drafts = store.drafts(account)
+    snapshot = AccountSnapshot(
+        account, [], marks=store.marks(account), drafts=[d for d in drafts if d.settled]
+    )
+    reassessed = assess(snapshot, cycle.ctx.assessment, cycle.now, threads)
+    view.replace_threads(done, threads, reassessed, cycle.ctx.assessment.identity.other_party)
+
+
+def _view_to_carry(
+    cache: EvaluationCache | None, store: StateStore, account: str, synced: SyncOutcome
+) -> AccountView | None:
+    """The last assessment, when this poll can carry it forward: kept by the service, no
+    mark made since (another process's `mark`), and no message vanished or re-read."""
+    if cache is None:
+        return None
+    view = cache.take(account, store.last_mark_id(account))
+    return None if view is None or synced.reshaped else view
+
+
+def _nothing_due(cycle: _Cycle, view: AccountView | None) -> bool:
+    """No folder changed, and the last assessment holds at ``now``: this process's view,
+    or (a fresh process) the store's record of the last cycle that acted."""
+    if view is not None:
+        until = view.next_change_at()
+        return until is None or cycle.now < until
+    if cycle.cache is None or cycle.templates is None:
+        # No cache: a caller that wants every thread assessed (`status`, a test); only a
+        # cycle that acts, and whose caller delivers held alerts (after_poll), skips.
+        return False
+    return cycle_records.still_holds(cycle.ctx, cycle.store, cycle.backend.account, cycle.now)
+
+
+def _what_to_assess(
+    cycle: _Cycle, view: AccountView | None, synced: SyncOutcome
+) -> tuple[AccountSnapshot, list[Thread], frozenset[str] | None]:
+    """The snapshot and threads to assess, and the thread ids they replace in the view
+    (None: the whole window, every thread)."""
+    ctx, store, account, now = cycle.ctx, cycle.store, cycle.backend.account, cycle.now
+    other_party = ctx.assessment.identity.other_party
+    if view is None:
+        snapshot = store.snapshot(account, now - ctx.lookback)
+        return snapshot, threads_of(snapshot, ctx.assessment), None
+    rework = view.rework(synced.added, since=now - ctx.lookback, now=now, other_party=other_party)
+    snapshot = AccountSnapshot(
+        account, rework.messages, marks=store.marks(account), drafts=store.drafts(account)
+    )
+    return snapshot, view.rethread(rework, other_party), rework.replaced
+
+
+def _carried(
+    cycle: _Cycle,
+    view: AccountView | None,
+    *,
+    replaced: frozenset[str] | None,
+    threads: Sequence[Thread],
+    reassessed: Sequence[ThreadAssessment],
+) -> AccountView:
+    """The view after this cycle: the reassessed threads in place of those they replace."""
+    other_party = cycle.ctx.assessment.identity.other_party
+    if view is None or replaced is None:
+        last_mark = cycle.store.last_mark_id(cycle.backend.account)
+        return full_view(cycle.backend.account, last_mark, threads, reassessed, other_party)
+    view.replace_threads(replaced, threads, reassessed, other_party)
+    return view
 
 
 def _with_drafts(

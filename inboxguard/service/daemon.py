@@ -1,7 +1,10 @@
 """`inboxguard run`: the long-running service on APScheduler 3 (SPEC §11).
 
-One poll job per account (interval with jitter; never two polls of one account at once;
-missed runs coalesced into one), each followed by evaluation and drafts; the digest job at
+One poll job per account (interval with jitter, the first polls spread evenly over one
+interval; never two polls of one account at once; missed runs coalesced into one), run in
+a pool of ``service.max_parallel`` threads so a slow server holds up one poll and no other,
+each followed by evaluation and drafts. Several workers may share one store: an account
+is polled by the worker holding its lease (``leases``); the digest job at
 ``digest.time`` in the owner's zone, plus a catch-up on start for a digest missed while the
 service was down, and retries after a failed delivery.
 
@@ -40,6 +43,7 @@ from inboxguard.service.alerting import after_poll
 from inboxguard.service.assessing import EvaluationCache
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import AccountResult, run_cycle
+from inboxguard.service.leases import WorkerLeases
 from inboxguard.store import StateStore
 
 log = structlog.get_logger(__name__)
@@ -47,6 +51,8 @@ log = structlog.get_logger(__name__)
 Clock = Callable[[], datetime]
 DIGEST_JOB = "digest"
 DIGEST_RETRY_JOB = "digest-retry"
+HEARTBEAT_JOB = "heartbeat"
+HOUSEKEEPING = "housekeeping"
 EXTEND_START_USEC = 5 * 60 * 1_000_000  # per batch of a first scan: five more minutes
 
 
@@ -84,9 +90,13 @@ class Daemon:
         self._ready = False
         self._counts = _Counts()
         self._lock = threading.Lock()
-        workers = len(config.accounts) + 1  # every account at once, and the digest
+        self.leases = WorkerLeases(store, config.service.poll_interval)
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=workers)},
+            executors={
+                "default": ThreadPoolExecutor(max_workers=config.service.max_parallel),
+                # The digest and the heartbeat never wait behind the polls.
+                HOUSEKEEPING: ThreadPoolExecutor(max_workers=2),
+            },
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=self.ctx.calendar.tz,
         )
@@ -113,6 +123,7 @@ class Daemon:
             sd_notify.notify("STOPPING=1")
             # wait=True: the cycles in flight see `stopping` at their next batch and end.
             self.scheduler.shutdown(wait=True)
+            self.leases.release_all()  # the other workers take the accounts over now
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         log.info("service stopped")
@@ -158,7 +169,21 @@ class Daemon:
     def _schedule(self, ctx: Context) -> None:
         service = ctx.config.service
         interval = service.poll_interval.total_seconds()
-        for account in ctx.config.accounts:
+        accounts = ctx.config.accounts
+        start = datetime.now(UTC)
+        # The first polls spread evenly over one interval: a thousand accounts do not log
+        # in at the same second (the jitter then keeps them apart).
+        step = service.poll_interval / max(len(accounts), 1)
+        self._heartbeat()
+        self.scheduler.add_job(
+            self._heartbeat,
+            IntervalTrigger(seconds=max(interval / 3, 1.0), timezone=ctx.calendar.tz),
+            id=HEARTBEAT_JOB,
+            name="worker heartbeat",
+            executor=HOUSEKEEPING,
+            replace_existing=True,
+        )
+        for index, account in enumerate(accounts):
             self.scheduler.add_job(
                 self._poll,
                 IntervalTrigger(
@@ -169,7 +194,7 @@ class Daemon:
                 args=(account.name,),
                 id=f"poll:{account.name}",
                 name=f"poll {account.name}",
-                next_run_time=datetime.now(UTC),  # the first poll right away
+                next_run_time=start + step * index,
                 misfire_grace_time=int(interval),
                 replace_existing=True,
             )
@@ -179,6 +204,7 @@ class Daemon:
             CronTrigger(hour=hour, minute=minute, timezone=ctx.calendar.tz),
             id=DIGEST_JOB,
             name="daily digest",
+            executor=HOUSEKEEPING,
             misfire_grace_time=None,  # late is better than never: once the same day
             replace_existing=True,
         )
@@ -189,9 +215,16 @@ class Daemon:
             DateTrigger(run_date=datetime.now(UTC)),
             id=DIGEST_RETRY_JOB,
             name="digest catch-up",
+            executor=HOUSEKEEPING,
             misfire_grace_time=None,
             replace_existing=True,
         )
+
+    def _heartbeat(self) -> None:
+        try:
+            self.leases.heartbeat()
+        except InboxGuardError as exc:  # the store is down: the polls say so too
+            log.warning("worker heartbeat not recorded", error=str(exc))
 
     def _poll(self, account_name: str) -> None:
         if self.stopping.is_set():
@@ -199,10 +232,26 @@ class Daemon:
         with self._lock:
             ctx, cache = self.ctx, self.cache
         try:
+            if not self.leases.take(account_name):
+                # Another live worker polls it: this one's part is done for this round.
+                log.debug("another worker holds the account", account=account_name)
+                self._after_cycle(AccountResult(account_name, busy=True))
+                return
+        except InboxGuardError as exc:
+            log.error("account lease not taken; not polled", account=account_name, error=str(exc))
+            return
+        try:
             backend = open_backend(ctx.config.account(account_name))
         except InboxGuardError as exc:
             log.error("account cannot be opened", account=account_name, error=str(exc))
             return
+        renew = self.leases.renewer(account_name)
+
+        def should_stop() -> bool:
+            # Asked between batches: a long first scan keeps its lease while it works.
+            renew()
+            return self.stopping.is_set()
+
         now = self.clock()
         (result,) = run_cycle(
             ctx,
@@ -210,12 +259,25 @@ class Daemon:
             [backend],
             now=now,
             cache=cache,
-            should_stop=self.stopping.is_set,
+            should_stop=should_stop,
             progress=self._progress,
         ) or [AccountResult(account_name, interrupted=True)]
         self._after_cycle(result)
         # Account health, alerts held by quiet hours or a channel's backoff (bounded: seconds).
         after_poll(ctx, self.store, now, [result])
+        self._share_out(ctx, account_name)
+
+    def _share_out(self, ctx: Context, account_name: str) -> None:
+        """Holding more than a fair share of the accounts among the live workers: give
+        this one up, for a worker that started later to take."""
+        try:
+            if self.leases.over_share([a.name for a in ctx.config.accounts]):
+                self.leases.give_up(account_name)
+                with self._lock:
+                    self.cache.forget(account_name)
+                log.info("account handed to another worker", account=account_name)
+        except InboxGuardError as exc:
+            log.warning("lease not handed over", account=account_name, error=str(exc))
 
     def _progress(self, _what: str, _done: int, _total: int) -> None:
         # A long first scan is alive as long as batches keep coming; before READY=1 it also
@@ -228,8 +290,12 @@ class Daemon:
     def _after_cycle(self, result: AccountResult) -> None:
         if result.interrupted:
             return
-        if result.busy:  # a manual `run --once` holds the account: its cycle counts
-            sd_notify.notify("WATCHDOG=1")
+        if result.busy:
+            # A manual `run --once` or another worker holds the account: the service is
+            # up and doing its part.
+            with self._lock:
+                first_ready, self._ready = not self._ready, True
+            sd_notify.notify(*(["READY=1"] if first_ready else []), "WATCHDOG=1")
             return
         with self._lock:
             counts = self._counts
@@ -263,6 +329,7 @@ class Daemon:
                 DateTrigger(run_date=datetime.now(UTC) + (record.next_attempt_at - self.clock())),
                 id=DIGEST_RETRY_JOB,
                 name="digest retry",
+                executor=HOUSEKEEPING,
                 misfire_grace_time=None,
                 replace_existing=True,
             )

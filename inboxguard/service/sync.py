@@ -8,6 +8,7 @@ next is read, so a cycle stopped (or killed) half-way reads only what is not sto
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from itertools import islice
@@ -28,6 +29,9 @@ from inboxguard.service.text_facts import (
 from inboxguard.store import StateStore
 
 BATCH = 500  # messages per transaction on a long first scan
+# New messages carried to the incremental assessment; past this many, the whole snapshot
+# is assessed anyway (a first scan), so holding them twice would buy nothing.
+CARRIED = 5_000
 TEXT_CHUNK = 200  # texts read between two looks at a stop request
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 StopRequested = Callable[[], bool]
@@ -35,6 +39,18 @@ StopRequested = Callable[[], bool]
 
 class CycleInterrupted(Exception):
     """The service is stopping: the cycle ends at a point where nothing is half-written."""
+
+
+@dataclass(slots=True)
+class SyncOutcome:
+    """What one poll read into the store."""
+
+    new_messages: int = 0  # the owner's news: our own drafts read back do not count
+    changed: bool = False  # any folder changed at all
+    added: list[TrackedMessage] = field(default_factory=list)  # every message stored
+    # Messages vanished, a folder reset, keywords changed: an earlier assessment of the
+    # account's threads cannot be carried forward (``incremental``), only redone.
+    reshaped: bool = False
 
 
 def sync_account(
@@ -45,11 +61,10 @@ def sync_account(
     now: datetime,
     progress: Progress | None = None,
     should_stop: StopRequested | None = None,
-) -> tuple[int, bool]:
-    """Read what is new in every folder into the store: (new messages, anything changed)."""
+) -> SyncOutcome:
+    """Read what is new in every folder into the store."""
     account = backend.account
-    total_new = 0
-    changed = False
+    outcome = SyncOutcome()
     for folder in backend.folders():
         check_stop(should_stop)
         marker = store.folder_marker(account, folder.name)
@@ -64,7 +79,9 @@ def sync_account(
             if marker != encoded:
                 store.apply_folder_sync(account, folder.name, marker=encoded, added=(), at=now)
             continue
-        changed = True
+        outcome.changed = True
+        if changes.vanished_uids or changes.reset or changes.keyword_updates:
+            outcome.reshaped = True
         # Before the marker moves (with the last batch below): a crash in between reads
         # the same flag changes again, and applying them twice changes nothing.
         store.update_keywords(account, folder.name, changes.keyword_updates)
@@ -87,7 +104,11 @@ def sync_account(
             )
             first = False
             # Our own drafts, read back from Drafts, are not news to the owner.
-            total_new += sum(1 for m in batch if not is_ours(m.message_id))
+            outcome.new_messages += sum(1 for m in batch if not is_ours(m.message_id))
+            if not outcome.reshaped:
+                outcome.added.extend(batch)
+                if len(outcome.added) > CARRIED:
+                    outcome.added, outcome.reshaped = [], True
             if progress is not None:
                 progress(f"{account}/{folder.name}", done, len(uids))
             if last:
@@ -95,7 +116,7 @@ def sync_account(
             # The folder's marker moves only with its last batch: the next cycle reads
             # only the messages not stored yet.
             check_stop(should_stop)
-    return total_new, changed
+    return outcome
 
 
 def read_deciding_texts(
