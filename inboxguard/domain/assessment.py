@@ -198,11 +198,15 @@ def assess(
     rules: AssessmentRules,
     now: datetime,
     threads: Sequence[Thread] | None = None,
+    *,
+    mail: Sequence[TrackedMessage] | None = None,
 ) -> list[ThreadAssessment]:
     """Every tracked thread of the snapshot's account at ``now``, most urgent first.
 
     ``threads``: the snapshot's messages already threaded (the cycle threads them once to
-    know which texts to read); None threads them here.
+    know which texts to read); None threads them here. ``mail``: every message of the
+    account's window, when ``threads`` are only some of it (a poll reassessing the threads
+    new mail touched): minutes sent in another thread and list addresses are read there.
     """
     if threads is None:
         threads = threads_of(snapshot, rules)
@@ -219,7 +223,11 @@ def assess(
     meetings = meetings_by_thread(
         threads, [m for m in snapshot.marks if m.at <= now], identity=rules.identity
     )
-    mail = [m for t in threads for m in t.messages if m.role is not FolderRole.DRAFTS]
+    mail = [
+        m
+        for m in (mail if mail is not None else [m for t in threads for m in t.messages])
+        if m.role is not FolderRole.DRAFTS
+    ]
     # The owner's dismiss / incident marks so far re-weigh detection in every thread.
     adjustments = owner_adjustments(m for m in snapshot.marks if m.at <= now)
     # Lists are known from the mail they deliver: never an attendee to minute for.
@@ -327,6 +335,11 @@ def assess_thread(
         )
         duties = (*duties, minutes) if minutes is not None else duties
     crossings = [status.next_change_at] if status.next_change_at is not None else []
+    # The next sitting to end is when this thread's minutes next change (it is watched from
+    # its own day on): a service that waits for the next change must wake then.
+    ends = [o.end for m in meetings if not m.cancelled for o in m.occurrences if o.end > now]
+    if ends:
+        crossings.append(min(ends))
     if meeting is not None and meeting.sent_at is None:
         last = rules.calendar.local(meeting.occurrence.end).date() + timedelta(days=2)
         crossings += [

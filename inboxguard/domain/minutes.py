@@ -42,6 +42,17 @@ from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import FolderRole, Occurrence, TrackedMessage
 
 MARKED_UID_PREFIX = "mark:"
+# An invitation's sittings are read up to 200 days after it was sent: a weekly meeting
+# invited two months ago still sits today, so invitations stay in the window that long.
+INVITATION_REACH = timedelta(days=201)
+
+
+def in_window(message: TrackedMessage, since: datetime) -> bool:
+    """Whether ``message`` belongs to the window starting at ``since`` (the store's
+    snapshot reads exactly these: recent mail, and invitations whose sittings may come)."""
+    return message.date >= since or (
+        message.invitation is not None and message.date >= since - INVITATION_REACH
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -261,7 +261,9 @@ def _sync_assess_act(cycle: _Cycle, result: AccountResult) -> None:
     # Claims not settled yet (a cycle died between claim and settle) stay owed here, so the
     # act step settles them by a search; everywhere else a claim counts as written.
     settled = replace(snapshot, drafts=[d for d in snapshot.drafts if d.settled])
-    reassessed = assess(settled, ctx.assessment, now, threads)
+    # Reassessing some threads only: the facts across threads come from all the window.
+    mail = view.mail(replaced, threads) if view is not None and replaced is not None else None
+    reassessed = assess(settled, ctx.assessment, now, threads, mail=mail)
     _log_assessed(account, reassessed)
     store.save_episodes(account, episode_rows(account, reassessed))
     assessed = reassessed
@@ -297,7 +299,9 @@ def _with_ledger(cycle: _Cycle, view: AccountView, result: AccountResult) -> Non
     snapshot = AccountSnapshot(
         account, [], marks=store.marks(account), drafts=[d for d in drafts if d.settled]
     )
-    reassessed = assess(snapshot, cycle.ctx.assessment, cycle.now, threads)
+    reassessed = assess(
+        snapshot, cycle.ctx.assessment, cycle.now, threads, mail=view.mail(done, threads)
+    )
     view.replace_threads(done, threads, reassessed, cycle.ctx.assessment.identity.other_party)
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from inboxguard.domain.assessment import ThreadAssessment
+from inboxguard.domain.minutes import in_window
 from inboxguard.domain.normalise import normalise_subject
 from inboxguard.domain.threading import Thread, build_threads
 from inboxguard.domain.tracked import TrackedMessage
@@ -96,10 +97,22 @@ class AccountView:
         touched.update(
             thread_id
             for thread_id, thread in self.threads.items()
-            if thread.messages and thread.messages[0].date < since
+            if any(not in_window(m, since) for m in thread.messages)
+            # A meeting is one across threads (an update rarely threads under the
+            # invitation, minutes may go in a thread of their own): with new mail, every
+            # thread holding an invitation is looked at again. They are few.
+            or (added and any(m.invitation is not None for m in thread.messages))
         )
-        kept = [m for t in touched for m in self.threads[t].messages if m.date >= since]
-        return Rework([*kept, *(m for m in added if m.date >= since)], frozenset(touched))
+        kept = [m for t in touched for m in self.threads[t].messages if in_window(m, since)]
+        return Rework([*kept, *(m for m in added if in_window(m, since))], frozenset(touched))
+
+    def mail(self, replaced: Iterable[str], threads: Iterable[Thread]) -> list[TrackedMessage]:
+        """The window's mail once ``threads`` replace the ``replaced`` ones: what facts
+        across threads (a meeting's minutes sent in another thread, the lists mail came
+        from) are read from."""
+        gone = set(replaced)
+        kept = [t for tid, t in self.threads.items() if tid not in gone]
+        return sorted((m for t in (*kept, *threads) for m in t.messages), key=lambda m: m.date)
 
     def rethread(self, rework: Rework, other_party: OtherParty) -> list[Thread]:
         """The reworked messages threaded again, with the ids they had kept."""

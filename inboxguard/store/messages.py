@@ -8,12 +8,13 @@ them (a snapshot, a folder sync).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, or_, select, update
 
 from inboxguard.domain.message import Address
+from inboxguard.domain.minutes import INVITATION_REACH
 from inboxguard.domain.threading import Thread
 from inboxguard.domain.tracked import (
     FolderRole,
@@ -225,12 +226,8 @@ def prune(c: Connection, account: str, *, before: datetime, keep_threads: Collec
 # -- reading messages back ---------------------------------------------------------------
 
 
-# An invitation's sittings are read up to 200 days after it was sent: a weekly meeting
-# invited two months ago still sits today, so invitations stay in the window that long.
-INVITATION_REACH = timedelta(days=201)
-
-
 def _in_window(since: datetime) -> ColumnElement[bool]:
+    """``domain.minutes.in_window`` as SQL: recent mail, and invitations still reaching."""
     t = schema.messages
     return or_(
         t.c.date >= since,

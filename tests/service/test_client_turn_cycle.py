@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from inboxguard.backends.maildir import MaildirBackend
 from inboxguard.config import parse_config
-from inboxguard.service.assessing import assess_all
+from inboxguard.service.assessing import EvaluationCache, assess_all
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
 from inboxguard.store import StateStore
@@ -208,3 +208,34 @@ def test_a_cancelled_meeting_gets_no_minutes_and_no_holding_reply(tmp_path: Path
         setup.run(jst(12, 4, 0) + timedelta(hours=hours))
 
     assert setup.drafts() == []
+
+
+def test_the_service_sees_minutes_sent_in_a_thread_of_their_own(tmp_path: Path) -> None:
+    """A long-running service reassesses only what new mail touches and what comes due: it
+    must wake when the meeting ends (a day after the invitation was read) to draft the
+    skeleton, and minutes sent as a thread of their own still count: not minutes_due."""
+    setup = Setup(tmp_path)
+    cache = EvaluationCache()
+    invitation(setup, "outlook_ja_request.eml")  # 定例打ち合わせ, Dec 3 10:00-11:00 JST
+
+    def poll(at: datetime) -> None:
+        run_cycle(setup.ctx, setup.store, [setup.backend], now=at, cache=cache)
+
+    poll(jst(12, 2, 12))
+    poll(jst(12, 3, 11, 1))  # ended: the skeleton is drafted
+    assert len(setup.drafts()) == 1
+    setup.mail.add(
+        "Sent",
+        sender=OWNER,
+        to="ichiro@other.example",
+        subject="本日の議事録",
+        date=jst(12, 3, 11, 30),
+        message_id="<minutes@example.jp>",
+    )
+    poll(jst(12, 3, 11, 35))  # the minutes are read
+    poll(jst(12, 3, 18, 30))  # past minutes_by: the meeting's thread alone
+    view = cache.views["work"]
+    meeting = [a for a in view.assessed.values() if a.meeting is not None]
+    assert [a.status.state.value for a in meeting] != ["minutes_due"]
+    assert meeting[0].meeting is not None
+    assert meeting[0].meeting.sent_at == jst(12, 3, 11, 30)

@@ -150,9 +150,11 @@ def assessed_counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     counts: list[int] = []
     real = domain_assess
 
-    def counting(snapshot: Any, rules: Any, now: datetime, threads: Sequence[Any]) -> Any:
+    def counting(
+        snapshot: Any, rules: Any, now: datetime, threads: Sequence[Any], **kwargs: Any
+    ) -> Any:
         counts.append(len(threads))
-        return real(snapshot, rules, now, threads)
+        return real(snapshot, rules, now, threads, **kwargs)
 
     monkeypatch.setattr(cycle_module, "assess", counting)
     return counts
