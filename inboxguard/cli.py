@@ -595,6 +595,11 @@ def status(app: App, show_all: bool, as_json: bool, cached: bool) -> None:
                         calendar=ctx.calendar,
                         health=seen.health(),
                         channels=seen.alert_channels(),
+                        polled_by={
+                            lease.account: lease.holder
+                            for lease in store.leases(datetime.now(UTC))
+                            if not lease.expired(datetime.now(UTC))
+                        },
                     ),
                     ensure_ascii=False,
                     indent=2,

@@ -124,11 +124,17 @@ def status_json(
     calendar: BusinessCalendar,
     health: Sequence[AccountHealth] = (),
     channels: Sequence[ChannelHealth] = (),
+    polled_by: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``polled_by``: the worker (host:pid) holding each account's live lease."""
+    workers = polled_by or {}
     return {
         "now": calendar.local(now).isoformat(timespec="seconds"),
         "threads": [thread_json(v, calendar) for v in views],
-        "accounts": [health_json(item, calendar) for item in health],
+        "accounts": [
+            {**health_json(item, calendar), "polled_by": workers.get(item.account)}
+            for item in health
+        ],
         "alert_channels": [channel_json(item, calendar) for item in channels],
     }
 
