@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?|[.!?;:]")
+# A dash between spaces ends a clause as a colon does: "Not urgent - opening hours" is
+# no negated "open".
+_TOKEN = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?|[.!?;:]|(?<=\s)[-\u2013\u2014](?=\s)")
 _CONTRACTIONS = {
     "can't": ("can", "not"),
     "cannot": ("can", "not"),
@@ -44,7 +46,7 @@ class Token:
 
     @property
     def is_stop(self) -> bool:
-        return self.text in ".!?;:"
+        return self.text in ".!?;:-\u2013\u2014"
 
 
 @lru_cache(maxsize=4096)
