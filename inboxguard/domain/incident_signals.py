@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from inboxguard.domain.english_words import Token
+from inboxguard.domain.english_words import Token, stem
 from inboxguard.domain.incident_text import Sentence, Vocabulary
 from inboxguard.domain.japanese_words import Word
 
@@ -180,10 +180,21 @@ _EN_HYPOTHETICAL_PAIRS = frozenset({("so", "that"), ("in", "case"), ("make", "su
 _EN_REQUEST_START = frozenset({"please", "could", "can", "would", "will", "pls", "kindly"})
 
 
+# Between a negator and the word, these take the negation for themselves ("people don't
+# realise it went through") or start another clause ("no rush as long as we launch").
+_EN_OWN_NEGATION = frozenset(
+    stem(w) for w in ("realise", "realize", "know", "think", "notice", "understand",
+                      "remember", "mind", "want", "need", "care", "sure", "believe", "expect")
+)  # fmt: skip
+_EN_CLAUSE_WORDS = frozenset(
+    {"but", "because", "as", "although", "though", "while", "until", "unless", "which", "that"}
+)
+
+
 def _en_negated(tokens: tuple[Token, ...], index: int) -> bool:
     for back in range(index - 1, max(-1, index - 1 - _EN_SUBJECT_LOOKBACK), -1):
         token = tokens[back]
-        if token.is_stop:
+        if token.is_stop or token.text in _EN_CLAUSE_WORDS or token.stem in _EN_OWN_NEGATION:
             return False
         near = index - back <= _EN_LOOKBACK
         if near and (token.stem in _EN_NEGATORS or token.text in _EN_NEGATORS):
