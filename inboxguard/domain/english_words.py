@@ -54,7 +54,10 @@ def stem(word: str) -> str:
     """One form for a word's inflections ("crashes", "crashed", "crashing" → "crash")."""
     word = word.lower().replace("\u2019", "'")
     if word in _IRREGULAR:
-        return _IRREGULAR[word]
+        # The base goes through the same last step as any word: "lost" → "lose" → "los",
+        # the stem a rule's "lose" has.
+        base = _IRREGULAR[word]
+        return base.removesuffix("e") if len(base) > 3 else base
     if word.endswith(("ies", "ied")) and len(word) > 4:
         return word[:-3] + "y"
     for suffix in ("ing", "ed", "es", "s"):

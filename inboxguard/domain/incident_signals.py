@@ -264,9 +264,7 @@ class Breakage:
                     if not stated or chain.negated or chain.asked_or_imagined:
                         continue
                     senses = self.other_senses.ja_heads
-                    if any(
-                        s.norm in senses or s.lemma in senses for s in _ja_subjects(ja, index)
-                    ):
+                    if any(s.norm in senses or s.lemma in senses for s in _ja_subjects(ja, index)):
                         continue
                     return self.words.ja_entry(word)
             en = sentence.en
@@ -296,8 +294,11 @@ class Completed:
                         continue
                     # 届いたメールに…, 解決した件: the past describing a noun is no statement
                     # that something is done now.
-                    if chain.past and not chain.became and chain.after is not None and (
-                        chain.after.pos in ("名詞", "代名詞")
+                    if (
+                        chain.past
+                        and not chain.became
+                        and chain.after is not None
+                        and (chain.after.pos in ("名詞", "代名詞"))
                     ):
                         continue
                     if chain.past or chain.became:
