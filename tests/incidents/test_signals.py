@@ -244,6 +244,9 @@ def test_a_request_to_fix_is_not_a_resolution(rules: IncidentRules) -> None:
         ("I didn't know it could send receipts automatically.", "failure"),
         ("Enquiries are down to a handful this month.", "breakage"),
         ("Can you show the prices in euros instead of pounds?", "wrong_data"),
+        # a specification, not a report
+        ("予約フォームで同じ枠に予約が重ならないようにしたいです。", "duplicated"),
+        ("Could we make member names visible on the team page?", "exposure"),
     ],
 )
 def test_other_senses_idioms_and_denials_do_not_fire(
@@ -265,6 +268,7 @@ def test_other_senses_idioms_and_denials_do_not_fire(
         ("Google lists dozens of 404s on our old blog links.", "http_error", "404s"),
         ("リンクをクリックすると404です。", "http_error", "404です"),
         ("The price list says 12% but it's actually 21%.", "wrong_data", "it actually"),
+        ("請求書の金額がお見積りと違っています。", "money_mismatch", "金額+違う"),
     ],
 )
 def test_the_shapes_added_in_the_blind1_round(
