@@ -268,7 +268,7 @@ def test_other_senses_idioms_and_denials_do_not_fire(
         ("Google lists dozens of 404s on our old blog links.", "http_error", "404s"),
         ("リンクをクリックすると404です。", "http_error", "404です"),
         ("The price list says 12% but it's actually 21%.", "wrong_data", "it actually"),
-        ("請求書の金額がお見積りと違っています。", "money_mismatch", "金額+違う"),
+        ("請求書の金額がお見積りと違っています。", "not_as_agreed", "見積りと違"),
     ],
 )
 def test_the_shapes_added_in_the_blind1_round(
