@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?|[.!?;:]")
+# A dash between spaces ends a clause as a colon does: "Not urgent - opening hours" is
+# no negated "open".
+_TOKEN = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?|[.!?;:]|(?<=\s)[-\u2013\u2014](?=\s)")
 _CONTRACTIONS = {
     "can't": ("can", "not"),
     "cannot": ("can", "not"),
@@ -44,7 +46,7 @@ class Token:
 
     @property
     def is_stop(self) -> bool:
-        return self.text in ".!?;:"
+        return self.text in ".!?;:-\u2013\u2014"
 
 
 @lru_cache(maxsize=4096)
@@ -52,7 +54,10 @@ def stem(word: str) -> str:
     """One form for a word's inflections ("crashes", "crashed", "crashing" → "crash")."""
     word = word.lower().replace("\u2019", "'")
     if word in _IRREGULAR:
-        return _IRREGULAR[word]
+        # The base goes through the same last step as any word: "lost" → "lose" → "los",
+        # the stem a rule's "lose" has.
+        base = _IRREGULAR[word]
+        return base.removesuffix("e") if len(base) > 3 else base
     if word.endswith(("ies", "ied")) and len(word) > 4:
         return word[:-3] + "y"
     for suffix in ("ing", "ed", "es", "s"):

@@ -29,11 +29,11 @@ Shapes are read per sentence: a negation in one sentence never reaches a verb in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from inboxguard.domain.english_words import Token
+from inboxguard.domain.english_words import Token, stem
 from inboxguard.domain.incident_text import Sentence, Vocabulary
 from inboxguard.domain.japanese_words import Word
 
@@ -72,6 +72,17 @@ class _Chain:
     @property
     def negated(self) -> bool:
         return any(w.lemma in _JA_NEGATIONS and w.pos in ("助動詞", "形容詞") for w in self.words)
+
+    @property
+    def existence_negated(self) -> bool:
+        """注文はありませんでした, 問題はない: a thing that is not there, not an action that
+        fails (the chain runs は/も → ある or ない)."""
+        words = self.words
+        return (
+            len(words) >= 2
+            and words[0].pos == "助詞"
+            and (words[1].is_("ある", "有る") or words[1].lemma in _JA_NEGATIONS)
+        )
 
     @property
     def stated(self) -> bool:
@@ -134,12 +145,21 @@ def _chain(words: tuple[Word, ...], head: int) -> _Chain:
     return _Chain(words[head + 1 : end], after, after2, past_after)
 
 
-def _ja_subject(words: tuple[Word, ...], head: int) -> Word | None:
-    """The noun before the particle before ``head`` (売上 in 売上が落ちて)."""
+def _ja_subjects(words: tuple[Word, ...], head: int) -> Iterator[Word]:
+    """The noun just before ``head`` (売上 in 売上が落ちて) and the noun marked by が or は
+    in the same clause (売上 in 売上が前年の７割くらいまで落ちています)."""
     index = head - 1
     while index >= 0 and words[index].pos in ("助詞", "補助記号", "空白"):
         index -= 1
-    return words[index] if index >= 0 and words[index].pos in ("名詞", "代名詞") else None
+    if index >= 0 and words[index].pos in ("名詞", "代名詞"):
+        yield words[index]
+    for back in range(head - 1, max(0, head - 12), -1):
+        word = words[back]
+        if word.surface in ("、", "。", ","):
+            return
+        if word.pos == "助詞" and word.lemma in ("が", "は") and words[back - 1].pos == "名詞":
+            yield words[back - 1]
+            return
 
 
 # --- English context ------------------------------------------------------------------------
@@ -160,10 +180,21 @@ _EN_HYPOTHETICAL_PAIRS = frozenset({("so", "that"), ("in", "case"), ("make", "su
 _EN_REQUEST_START = frozenset({"please", "could", "can", "would", "will", "pls", "kindly"})
 
 
+# Between a negator and the word, these take the negation for themselves ("people don't
+# realise it went through") or start another clause ("no rush as long as we launch").
+_EN_OWN_NEGATION = frozenset(
+    stem(w) for w in ("realise", "realize", "know", "think", "notice", "understand",
+                      "remember", "mind", "want", "need", "care", "sure", "believe", "expect")
+)  # fmt: skip
+_EN_CLAUSE_WORDS = frozenset(
+    {"but", "because", "as", "although", "though", "while", "until", "unless", "which", "that"}
+)
+
+
 def _en_negated(tokens: tuple[Token, ...], index: int) -> bool:
     for back in range(index - 1, max(-1, index - 1 - _EN_SUBJECT_LOOKBACK), -1):
         token = tokens[back]
-        if token.is_stop:
+        if token.is_stop or token.text in _EN_CLAUSE_WORDS or token.stem in _EN_OWN_NEGATION:
             return False
         near = index - back <= _EN_LOOKBACK
         if near and (token.stem in _EN_NEGATORS or token.text in _EN_NEGATORS):
@@ -203,7 +234,9 @@ class NegatedAction:
             for index, word in enumerate(ja):
                 if self.words.heads_ja(word):
                     chain = _chain(ja, index)
-                    if chain.negated and not chain.asked_or_imagined:
+                    if chain.existence_negated or chain.asked_or_imagined:
+                        continue
+                    if chain.negated:
                         return self.words.ja_entry(word)
             en = sentence.en
             # "doesn't show the checkbox yet": not built yet, not broken
@@ -230,11 +263,8 @@ class Breakage:
                     stated = chain.stated or comma
                     if not stated or chain.negated or chain.asked_or_imagined:
                         continue
-                    subject = _ja_subject(ja, index)
-                    if subject is not None and (
-                        subject.norm in self.other_senses.ja_heads
-                        or subject.lemma in self.other_senses.ja_heads
-                    ):
+                    senses = self.other_senses.ja_heads
+                    if any(s.norm in senses or s.lemma in senses for s in _ja_subjects(ja, index)):
                         continue
                     return self.words.ja_entry(word)
             en = sentence.en
@@ -262,6 +292,15 @@ class Completed:
                     chain = _chain(ja, index)
                     if chain.negated or (chain.asked_or_imagined and not chain.became):
                         continue
+                    # 届いたメールに…, 解決した件: the past describing a noun is no statement
+                    # that something is done now.
+                    if (
+                        chain.past
+                        and not chain.became
+                        and chain.after is not None
+                        and (chain.after.pos in ("名詞", "代名詞"))
+                    ):
+                        continue
                     if chain.past or chain.became:
                         return self.words.ja_entry(word)
             if not ja and (found := self.words.phrase_in(sentence)) is not None:
@@ -275,9 +314,26 @@ class Words:
 
     def check(self, sentences: Iterable[Sentence]) -> str | None:
         for sentence in sentences:
-            if (found := self.words.phrase_in(sentence)) is not None:
+            ja = sentence.ja
+            for entry, end in self.words.ja_matches(sentence):
+                if not _ja_denied(ja, end):
+                    return entry
+            if (found := self.words.en_phrase_in(sentence)) is not None:
                 return found
         return None
+
+
+def _ja_denied(words: tuple[Word, ...], end: int) -> bool:
+    """The phrase ending before ``end`` is denied: お手すきの時ではなく, 障害ではありません
+    (a few nouns and の may come between, then で/じゃ, は, and a negation)."""
+    for index in range(end, min(len(words), end + 6)):
+        word = words[index]
+        if word.surface in ("で", "じゃ"):
+            rest = [w for w in words[index + 1 : index + 4] if w.lemma not in ("は", "も")]
+            return bool(rest) and rest[0].lemma in _JA_NEGATIONS
+        if word.pos != "名詞" and word.surface != "の":
+            return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -308,21 +364,55 @@ class Pattern:
         return None
 
 
-SignalCheck = NegatedAction | Breakage | Completed | Words | Together | Pattern
+Check = NegatedAction | Breakage | Completed | Words | Together | Pattern
+
+
+@dataclass(frozen=True)
+class SignalCheck:
+    """A check with what every kind may add in the rule file:
+
+    - ``except_*``: phrases that make a sentence another sense or an idiom for this signal
+      (障害のある社員, a broken record, the header looks broken up): a sentence holding one
+      is not read by it, the rest of the message still is;
+    - ``cancels``: the names of signals this one makes void when it fires (a proof that was
+      already printed is no draft under review; a commission to write about outages names
+      outages as its topic). Scoring applies it (``incidents.score_incident``).
+    """
+
+    inner: Check
+    exceptions: Vocabulary = field(default_factory=Vocabulary)
+    cancels: tuple[str, ...] = ()
+
+    def check(self, sentences: Iterable[Sentence]) -> str | None:
+        if self.exceptions.ja or self.exceptions.en:
+            sentences = [s for s in sentences if self.exceptions.phrase_in(s) is None]
+        return self.inner.check(sentences)
+
+
+# What every kind may take besides its own lists (see ``SignalCheck``).
+COMMON = ("except_ja", "except_en", "cancels")
 
 # kind name in rules/incident.toml → the lists it takes (besides name, weight, why).
 KINDS: Mapping[str, tuple[str, ...]] = {
-    "negated_action": ("ja", "en"),
-    "breakage": ("ja", "en", "other_senses_ja", "other_senses_en"),
-    "completed": ("ja", "en"),
-    "words": ("ja", "en"),
-    "together": ("first_ja", "first_en", "second_ja", "second_en"),
-    "pattern": ("patterns",),
+    "negated_action": ("ja", "en", *COMMON),
+    "breakage": ("ja", "en", "other_senses_ja", "other_senses_en", *COMMON),
+    "completed": ("ja", "en", *COMMON),
+    "words": ("ja", "en", *COMMON),
+    "together": ("first_ja", "first_en", "second_ja", "second_en", *COMMON),
+    "pattern": ("patterns", *COMMON),
 }
 
 
 def build_check(kind: str, lists: Mapping[str, tuple[str, ...]]) -> SignalCheck:
     """The check of ``kind`` configured with ``lists`` (keys from ``KINDS[kind]``)."""
+    return SignalCheck(
+        _build(kind, lists),
+        Vocabulary(ja=lists.get("except_ja", ()), en=lists.get("except_en", ())),
+        tuple(lists.get("cancels", ())),
+    )
+
+
+def _build(kind: str, lists: Mapping[str, tuple[str, ...]]) -> Check:
 
     def vocabulary(prefix: str = "") -> Vocabulary:
         # Analysed on first use, not here: loading rules must not load the dictionary.

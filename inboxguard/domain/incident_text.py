@@ -160,6 +160,23 @@ class Vocabulary:
             return _first_phrase(self._en_index, sentence.stems)
         return None
 
+    def ja_matches(self, sentence: Sentence) -> Iterator[tuple[str, int]]:
+        """Each Japanese entry found in ``sentence``, with the index just past it (by
+        normalised form, then by dictionary form)."""
+        if not (sentence.ja and self.ja) or self._ja_index.keys().isdisjoint(sentence.ja_set):
+            return
+        for words in (sentence.norms, sentence.lemmas):
+            for position, word in enumerate(words):
+                for entry, sequence in self._ja_index.get(word, ()):
+                    if words[position : position + len(sequence)] == sequence:
+                        yield entry, position + len(sequence)
+
+    def en_phrase_in(self, sentence: Sentence) -> str | None:
+        """The first English entry present in ``sentence`` as a sequence of stems."""
+        if self.en and not self._en_index.keys().isdisjoint(sentence.stem_set):
+            return _first_phrase(self._en_index, sentence.stems)
+        return None
+
     def en_occurrences(self, sentence: Sentence) -> Iterator[tuple[str, int]]:
         """Each English entry found in ``sentence``, with the position it starts at."""
         index = self._en_index

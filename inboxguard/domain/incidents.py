@@ -168,6 +168,7 @@ def score_incident(subject: str, text: str, rules: IncidentRules) -> IncidentSco
     text = text[:MAX_TEXT_CHARS]
     places = (("subject", split_sentences(subject[:500])), ("text", split_sentences(text)))
     fired: list[Signal] = []
+    cancelled: set[str] = set()
     for rule in rules.signals:
         best: Signal | None = None
         for where, sentences in places:
@@ -179,6 +180,10 @@ def score_incident(subject: str, text: str, rules: IncidentRules) -> IncidentSco
                 best = Signal(rule.name, evidence, rule.weight if weight < 0 else weight, where)
         if best is not None:
             fired.append(best)
+            cancelled.update(rule.check.cancels)
+    # A signal another one made void (a printed proof is no draft under review) does not
+    # count; the one that voided it shows why.
+    fired = [s for s in fired if s.name not in cancelled]
     if rules.keywords:
         in_subject = rules.matches(subject)
         in_text = rules.matches(text)

@@ -1,7 +1,10 @@
-"""The incident corpus: 150+ client mails, split into a tuning and a held-out part, and the
-bar detection holds on each, per language (SPEC §7; figures: bench/incident_precision.py)."""
+"""The incident corpus: 150+ client mails in three parts — tuning, heldout (never tuned on)
+and blind1 (written blind by another writer, then tuned on) — and the bar detection holds
+on each, per language (SPEC §7; figures: bench/incident_precision.py)."""
 
 from __future__ import annotations
+
+from itertools import combinations
 
 import pytest
 
@@ -25,7 +28,7 @@ def _precision_recall(cases: tuple[CorpusCase, ...], rules: IncidentRules) -> tu
     return tp / max(1, tp + fp), tp / max(1, tp + fn)
 
 
-def test_the_corpus_has_150_distinct_cases_in_both_languages_and_both_parts() -> None:
+def test_the_corpus_has_150_distinct_cases_in_both_languages_and_every_part() -> None:
     cases = [case for part in PARTS for case in load_corpus(part)]
     assert len(cases) >= 150
     assert len({case.name for case in cases}) == len(cases)
@@ -39,8 +42,9 @@ def test_the_corpus_has_150_distinct_cases_in_both_languages_and_both_parts() ->
 
 
 def test_the_parts_share_no_mail() -> None:
-    tuning, heldout = (load_corpus(part) for part in PARTS)
-    assert not {c.body for c in tuning} & {c.body for c in heldout}
+    bodies = {part: {c.body for c in load_corpus(part)} for part in PARTS}
+    for one, other in combinations(PARTS, 2):
+        assert not bodies[one] & bodies[other], (one, other)
 
 
 def test_quotes_and_signatures_are_stripped_before_scoring() -> None:
@@ -48,7 +52,9 @@ def test_quotes_and_signatures_are_stripped_before_scoring() -> None:
     assert "確認いたします" in case.body and "確認いたします" not in case.text
 
 
-@pytest.mark.parametrize("part", PARTS)
+# The parts the bar is held on: tuning and blind1 were tuned on, heldout never was. A set
+# kept for reporting (blind2) is measured by the bench, not asserted here.
+@pytest.mark.parametrize("part", ["tuning", "heldout", "blind1"])
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_precision_and_recall_are_at_least_0_9_per_language(
     rules: IncidentRules, part: str, lang: str

@@ -4,6 +4,8 @@ the words that decided."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from inboxguard.domain.incidents import (
@@ -217,3 +219,111 @@ def test_only_the_start_of_a_long_text_is_read(rules: IncidentRules) -> None:
 def test_a_request_to_fix_is_not_a_resolution(rules: IncidentRules) -> None:
     result = score_incident("URGENT", "Customers are emailing us. Please fix now.", rules)
     assert "resolved" not in {s.name for s in result.signals}
+
+
+# --- shapes from the blind1 round (sentences written for these tests, not the corpus's) ---
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        # a thing that is not there is no action that fails
+        ("今月の予約はありません。", "failure"),
+        # a past verb describing a noun is no statement that something is solved
+        ("先週届いた請求書について質問があります。", "resolved"),
+        # 〜ではなく denies the phrase before it
+        ("障害ではなく、仕様の確認です。", "outage"),
+        # the subject of the clause, not only the word before the verb, gives the sense
+        ("今月は売上が昨年の半分ほどまで落ちています。", "breakage"),
+        ("障害のある方向けの案内ページを作りたいです。", "outage"),
+        ("Sorry to sound like a broken record, but can the banner be blue?", "breakage"),
+        ("The menu looks a bit broken up on the second option.", "breakage"),
+        # a spaced dash ends the clause of the negation
+        ("Not important - opening times can change next week.", "failure"),
+        # the negation belongs to the verb of knowing
+        ("I didn't know it could send receipts automatically.", "failure"),
+        ("Enquiries are down to a handful this month.", "breakage"),
+        ("Can you show the prices in euros instead of pounds?", "wrong_data"),
+        # a specification, not a report
+        ("予約フォームで同じ枠に予約が重ならないようにしたいです。", "duplicated"),
+        ("Could we make member names visible on the team page?", "exposure"),
+    ],
+)
+def test_other_senses_idioms_and_denials_do_not_fire(
+    rules: IncidentRules, text: str, signal: str
+) -> None:
+    assert signal not in fired(rules, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "signal", "evidence"),
+    [
+        ("注文確認メールが来ないとお客様から言われました。", "failure", "来る"),
+        ("None of the form messages have landed in our inbox since Friday.", "failure", "land"),
+        ("We lost three orders this morning.", "breakage", "lose"),
+        ("メールの本文に、他人の住所が載っていました。", "exposure", "住所+他人"),
+        ("Our customers' invoices are visible on Google.", "exposure", "invoice+visible"),
+        ("同じ注文が二重に登録されています。", "duplicated", "注文+二重"),
+        ("Every booking shows up twice in the calendar.", "duplicated", "booking+twice"),
+        ("Google lists dozens of 404s on our old blog links.", "http_error", "404s"),
+        ("リンクをクリックすると404です。", "http_error", "404です"),
+        ("The price list says 12% but it's actually 21%.", "wrong_data", "it actually"),
+        ("請求書の金額がお見積りと違っています。", "not_as_agreed", "見積りと違"),
+    ],
+)
+def test_the_shapes_added_in_the_blind1_round(
+    rules: IncidentRules, text: str, signal: str, evidence: str
+) -> None:
+    assert fired(rules, text)[signal] == evidence
+
+
+def test_what_went_out_is_no_draft_under_review(rules: IncidentRules) -> None:
+    text = "The proof we approved went out to 800 subscribers with the wrong date on it."
+    signals = fired(rules, text)
+    assert "published" in signals and "draft_review" not in signals
+    assert score_incident("Newsletter date", text, rules).opens
+    assert "draft_review" in fired(rules, "The proof has the wrong date on it.")
+
+
+def test_a_commission_to_write_about_failures_names_them_as_its_topic(rules: IncidentRules) -> None:
+    text = (
+        "For the blog, could you write up an article idea: hacked sites, broken forms and "
+        "outages? Around 800 words."
+    )
+    result = score_incident("Blog post", text, rules)
+    names = {s.name for s in result.signals}
+    assert "writing_job" in names and not names & {"outage", "breakage", "damage"}
+    assert not result.opens
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        (
+            "Re: Site down",
+            "No action needed: the site came back by itself and has been up since 9.",
+        ),
+        ("サーバーの件", "サーバーの件、こちらで直しましたので特に対応は不要です。"),
+    ],
+)
+def test_nothing_to_do_takes_the_alarm_out(rules: IncidentRules, subject: str, text: str) -> None:
+    assert not score_incident(subject, text, rules).opens
+
+
+def test_a_rule_file_may_cancel_and_except_for_any_kind(tmp_path: Path) -> None:
+    (tmp_path / "incident.toml").write_text(
+        "threshold = 3\nsubject_weight = 1\n"
+        '[[signal]]\nname = "down"\nkind = "words"\nweight = 4\nwhy = "w"\nen = ["down"]\n'
+        'except_en = ["down payment"]\n'
+        '[[signal]]\nname = "plan"\nkind = "words"\nweight = -1\nwhy = "p"\nen = ["plan"]\n'
+        'cancels = ["down"]\n'
+        + "[reports]"
+        + (Path(__file__).parents[2] / "rules" / "incident.toml")
+        .read_text(encoding="utf-8")
+        .split("\n[reports]", 1)[1],
+        encoding="utf-8",
+    )
+    own = load_rules(tmp_path).incident
+    assert score_incident("", "The site is down.", own).opens
+    assert not score_incident("", "The down payment is due.", own).opens
+    assert not score_incident("", "The site is down, as the plan said.", own).opens
