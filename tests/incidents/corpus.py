@@ -15,7 +15,7 @@ from pathlib import Path
 from inboxguard.parse.newtext import extract_new_text
 
 CORPUS = Path(__file__).with_name("corpus")
-PARTS = ("tuning", "heldout", "blind1")
+PARTS = ("tuning", "heldout", "blind1", "blind2")
 
 
 @dataclass(frozen=True, slots=True)
