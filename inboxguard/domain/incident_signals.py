@@ -108,6 +108,35 @@ class _Chain:
         return after.lemma == "よう" and self.after2 is not None and self.after2.surface == "に"
 
     @property
+    def likeness(self) -> bool:
+        """壊れたような加工, 崩れるようなアニメーション, エラー画面っぽい: a look compared to a
+        failure (a design), not a failure."""
+        after = self.after
+        if after is None:
+            return False
+        if after.lemma in ("っぽい", "みたい"):
+            return True
+        return after.lemma == "よう" and self.after2 is not None and self.after2.lemma == "だ"
+
+    @property
+    def reported_plain(self) -> bool:
+        """「…表示された」と: plain past inside quotes, someone's words about what they saw,
+        not the writer saying it is solved (「復旧しました」とのお知らせ still is)."""
+        after = self.after
+        plain = not any(w.lemma == "ます" for w in self.words)
+        return plain and after is not None and after.surface in ("」", "』")
+
+    @property
+    def asked_whether(self) -> bool:
+        """何名に届いたのかを確認: an indirect question, not a statement."""
+        after, after2 = self.after, self.after2
+        if after is None:
+            return False
+        if after.surface == "か":
+            return True
+        return after.surface in ("の", "ん") and after2 is not None and after2.surface == "か"
+
+    @property
     def became(self) -> bool:
         """…ようになりました: a state reached (表示されるようになりました)."""
         return self.after is not None and self.after.lemma == "よう" and self.past_after
@@ -184,7 +213,9 @@ _EN_REQUEST_START = frozenset({"please", "could", "can", "would", "will", "pls",
 # realise it went through") or start another clause ("no rush as long as we launch").
 _EN_OWN_NEGATION = frozenset(
     stem(w) for w in ("realise", "realize", "know", "think", "notice", "understand",
-                      "remember", "mind", "want", "need", "care", "sure", "believe", "expect")
+                      "remember", "mind", "want", "need", "care", "sure", "believe", "expect",
+                      # "not essential at launch": the adjective takes the negation
+                      "essential", "necessary", "required", "needed", "important")
 )  # fmt: skip
 _EN_CLAUSE_WORDS = frozenset(
     {"but", "because", "as", "although", "though", "while", "until", "unless", "which", "that"}
@@ -213,6 +244,10 @@ def _en_imagined(tokens: tuple[Token, ...], index: int, *, future: bool = False)
         return True
     return any((a.text, b.text) in _EN_HYPOTHETICAL_PAIRS for a, b in pairwise(before))
 
+
+# Just before the word, these make it a noun: "not before the launch", "not since the
+# update" name a moment, not an action that fails (not "at": "isn't added at checkout").
+_EN_NOUN_BEFORE = frozenset({"before", "after", "during", "since", "until", "of", "about"})
 
 _EN_FUTURE = frozenset({"will", "going", "gonna", "might", "may", "planned", "scheduled"})
 
@@ -243,6 +278,8 @@ class NegatedAction:
             if any(t.text == "yet" for t in en):
                 continue
             for entry, index in self.words.en_occurrences(sentence):
+                if index > 0 and en[index - 1].text in _EN_NOUN_BEFORE:
+                    continue
                 if _en_negated(en, index) and not _en_imagined(en, index):
                     return entry
         return None
@@ -261,7 +298,7 @@ class Breakage:
                     chain = _chain(ja, index)
                     comma = chain.after is not None and chain.after.surface == "、"
                     stated = chain.stated or comma
-                    if not stated or chain.negated or chain.asked_or_imagined:
+                    if not stated or chain.negated or chain.asked_or_imagined or chain.likeness:
                         continue
                     senses = self.other_senses.ja_heads
                     if any(s.norm in senses or s.lemma in senses for s in _ja_subjects(ja, index)):
@@ -292,6 +329,8 @@ class Completed:
                     chain = _chain(ja, index)
                     if chain.negated or (chain.asked_or_imagined and not chain.became):
                         continue
+                    if chain.reported_plain or chain.asked_whether:
+                        continue
                     # 届いたメールに…, 解決した件: the past describing a noun is no statement
                     # that something is done now.
                     if (
@@ -318,8 +357,11 @@ class Words:
             for entry, end in self.words.ja_matches(sentence):
                 if not _ja_denied(ja, end):
                     return entry
-            if (found := self.words.en_phrase_in(sentence)) is not None:
-                return found
+            # "If we got hacked, how quickly…", "Should we be worried about hacking?": a
+            # condition or a question of advice names the thing, it reports nothing.
+            for entry, index in self.words.en_occurrences(sentence):
+                if not _en_imagined(sentence.en, index):
+                    return entry
         return None
 
 

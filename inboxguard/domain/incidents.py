@@ -162,27 +162,37 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     return re.compile(body)
 
 
+# Re:, RE:, Fwd:, AW:, 返信:, Ｒｅ： — the prefixes mail clients put before a thread's subject.
+_REPLY = re.compile(r"\s*(?:re|fw|fwd|aw|sv|返信|転送)\s*(?:\[\d+\])?\s*[:：]", re.IGNORECASE)
+
+
 def score_incident(subject: str, text: str, rules: IncidentRules) -> IncidentScore:
     """Score one message's subject and new text (its first ``MAX_TEXT_CHARS``) against
     ``rules``."""
     text = text[:MAX_TEXT_CHARS]
+    # A reply's subject is the thread's, often an old one ("Re: URGENT site is down" over a
+    # new request): it is read, but without the weight of the writer's own headline.
+    subject_weight = 1.0 if _REPLY.match(subject) else rules.subject_weight
     places = (("subject", split_sentences(subject[:500])), ("text", split_sentences(text)))
     fired: list[Signal] = []
-    cancelled: set[str] = set()
+    cancels: dict[str, tuple[str, ...]] = {}
     for rule in rules.signals:
         best: Signal | None = None
         for where, sentences in places:
             evidence = rule.check.check(sentences)
             if evidence is None:
                 continue
-            weight = rule.weight * (rules.subject_weight if where == "subject" else 1.0)
+            weight = rule.weight * (subject_weight if where == "subject" else 1.0)
             if best is None or abs(weight) > abs(best.weight):
                 best = Signal(rule.name, evidence, rule.weight if weight < 0 else weight, where)
         if best is not None:
             fired.append(best)
-            cancelled.update(rule.check.cancels)
+            cancels[rule.name] = rule.check.cancels
     # A signal another one made void (a printed proof is no draft under review) does not
-    # count; the one that voided it shows why.
+    # count; the one that voided it shows why. A voided signal voids nothing itself: a
+    # proof already printed no longer makes its typo feedback on a draft.
+    voided = {name for names in cancels.values() for name in names}
+    cancelled = {name for who, names in cancels.items() if who not in voided for name in names}
     fired = [s for s in fired if s.name not in cancelled]
     if rules.keywords:
         in_subject = rules.matches(subject)
