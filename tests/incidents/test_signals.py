@@ -327,3 +327,86 @@ def test_a_rule_file_may_cancel_and_except_for_any_kind(tmp_path: Path) -> None:
     assert score_incident("", "The site is down.", own).opens
     assert not score_incident("", "The down payment is due.", own).opens
     assert not score_incident("", "The site is down, as the plan said.", own).opens
+
+
+# The blind2 round's shapes, in sentences of their own (not the corpus's).
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("Training", "Could you give our intern a crash course on the booking system?"),
+        ("Video notes", "Love the crash zoom at 0:10. The glitch effect at 0:40 feels broken."),
+        ("Layouts", "The broken grid layout is bold; we like it."),
+        (
+            "A question",
+            "If our server goes down at night, who fixes it? If we got hacked, what then?",
+        ),
+        ("Security?", "Should we be worried about hacking? Everything is running fine."),
+        ("Test order", "I placed an order on purpose to test it; no need to do anything."),
+        ("Oops (all sorted)", "I deleted the FAQ page by accident, then restored it."),
+        ("Re: URGENT checkout is down", "All fine since your fix, thanks! Could you add a page?"),
+        ("Staging", "On the staging site the contact link goes to a blank page, and a typo."),
+        ("New site", "Online ordering would be nice but not essential at launch."),
+        (
+            "デザイン案",
+            "デザイン初稿、拝見しました。壊れたような加工は狙い通りで、エラー画面っぽい配色も好きです。",
+        ),
+        ("発表", "前回は頭が真っ白になってしまったので、今回は台本もお願いしたいです。"),
+        (
+            "動画",
+            "落ち着いた雰囲気でお願いしていた動画です。次回の打ち合わせ日程をご相談させてください。",
+        ),
+        (
+            "障害について（ご報告のみ）",
+            "昨夜の障害は復旧したとのことで、今朝は通常どおり表示されています。念のため共有します。",
+        ),
+    ],
+)
+def test_idioms_questions_and_things_over_open_nothing(
+    rules: IncidentRules, subject: str, text: str
+) -> None:
+    assert not score_incident(subject, text, rules).opens, fired(rules, text, subject)
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("画像", "商品の写真が一枚も出なくなっています。"),
+        (
+            "ページが見つかりません",
+            "チラシのQRコードから開くと「ページが見つかりません（４０４）」と出ます。",
+        ),
+        (
+            "ご請求について",
+            "お見積りでは30万円でしたが、請求書では42万円となっており、差額の理由を教えてください。",
+        ),
+        (
+            "至急",
+            "URLを変えると他の人の住所が表示されてしまいます。個人情報の流出ではないでしょうか。",
+        ),
+        (
+            "配信について",
+            "何名に届いたのか確認したいのですが、退会した方にまで届いており、苦情が来ています。",
+        ),
+        ("Newsletter", "Our customers received yesterday's newsletter twice and some are angry."),
+        (
+            "Vanished from Google",
+            "We no longer show up on Google; a noindex tag was left on from the staging site.",
+        ),
+    ],
+)
+def test_the_blind2_misses_are_read(rules: IncidentRules, subject: str, text: str) -> None:
+    assert score_incident(subject, text, rules).opens, fired(rules, text, subject)
+
+
+def test_a_voided_signal_voids_nothing(rules: IncidentRules) -> None:
+    # published voids draft_review, so draft_review's own cancels do not apply.
+    text = "The proof went out to 5,000 homes and the phone number is wrong."
+    assert "wrong_data" in fired(rules, text)
+    assert "draft_review" not in fired(rules, text)
+
+
+def test_a_reply_subject_counts_once() -> None:
+    rules = load_rules(None).incident
+    new = score_incident("Site down", "Hi.", rules)
+    reply = score_incident("Re: Site down", "Hi.", rules)
+    assert new.score > reply.score > 0
