@@ -45,6 +45,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError
 from imapclient.imapclient import DRAFT, SEEN
 
+from inboxguard.backends import imap_fetch
 from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges, OutgoingDraft
 from inboxguard.backends.imap_connect import (
     ClientFactory,
@@ -447,7 +448,9 @@ class ImapBackend:
         while batch := list(islice(pending, self._config.batch_size)):
             with self._errors(f"reading {folder.name}"):
                 self._examine(folder.name)
-                response = self._connected().fetch([int(u) for u in batch], items)
+                client = self._connected()
+                numbers = [int(u) for u in batch]
+                response = self._fetch(client, numbers, items)
             for uid in batch:
                 data = response.get(int(uid))
                 if data is None:
@@ -478,7 +481,7 @@ class ImapBackend:
         while batch := list(islice(pending, batch_size)):
             with self._errors(f"reading {folder.name}"):
                 self._examine(folder.name)
-                response = self._connected().fetch([int(u) for u in batch], [item])
+                response = self._fetch(self._connected(), [int(u) for u in batch], [item])
             for uid in batch:
                 data = response.get(int(uid))
                 if data is not None:
@@ -589,6 +592,13 @@ class ImapBackend:
         if self._client is None:
             raise BackendError(self.account, "not connected (use the backend as a context manager)")
         return self._client if self._proven else _FirstCommand(self)
+
+    def _fetch(self, client: Any, uids: list[int], items: Sequence[str]) -> Any:
+        """A bulk FETCH of one section: read by ``imap_fetch`` (imapclient's parser is most
+        of a first scan's client time), but a kept connection's unchecked first command."""
+        if self._proven:
+            return imap_fetch.fetch(client, uids, items)
+        return client.fetch(uids, items)
 
     def _first_command(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """A kept connection's first command: sent once more on a new connection when it
