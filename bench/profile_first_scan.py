@@ -91,8 +91,10 @@ def main() -> None:
         ours = time.perf_counter() - start
         store.close()
     assert result.ok, result.error
-    print(f"{args.messages:,} messages: imaplib floor {floor_s:.2f} s, imap-tools headers_only "
-          f"{tools_s:.2f} s, inboxguard first scan {ours:.2f} s ({ours / tools_s:.1f}x)")  # fmt: skip
+    print(
+        f"{args.messages:,} messages: imaplib floor {floor_s:.2f} s, imap-tools headers_only "
+        f"{tools_s:.2f} s, inboxguard first scan {ours:.2f} s ({ours / tools_s:.1f}x)"
+    )
     if profiler is not None:
         print(profiler.output_text(unicode=False, color=False, show_all=False))
         if args.html:
