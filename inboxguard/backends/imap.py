@@ -12,6 +12,15 @@ message count. One STATUS answers "unchanged" without selecting the folder or fe
 otherwise a SEARCH lists UIDs from the stored UIDNEXT on, and a changed UIDVALIDITY means
 the folder was recreated: a reset, rescanning the look-back window.
 
+Kept open (``keep_open``, the long-running service): leaving the context logs nothing out,
+so the next poll of an unchanged mailbox is one STATUS per folder and no LOGIN. No NOOP is
+spent to check a kept connection: its first command is the check. When that command finds
+the connection gone (a BYE from a restarted server, a closed or timed-out socket) the
+backend logs in again and sends it once more; only read-only commands are repeated so, and
+an APPEND is preceded by a NOOP instead (an APPEND that may have reached the server is never
+sent twice). A connection idle longer than ``keep_open`` is logged out rather than reused:
+servers drop idle sessions at 30 minutes (RFC 3501 §5.4), so 25 is a safe bound.
+
 Without CONDSTORE (Microsoft 365, Outlook.com, Yahoo) a keyword set later changes nothing
 STATUS reports: every ``keyword_rescan`` polls the FLAGS of the stored UIDs are fetched
 (batched) instead. The marker then also counts the polls since that scan and keeps a digest
@@ -22,6 +31,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -29,9 +40,12 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
+import structlog
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError
 from imapclient.imapclient import DRAFT, SEEN
 
+from inboxguard.backends import imap_fetch
 from inboxguard.backends.base import FetchedHeaders, Folder, FolderChanges, OutgoingDraft
 from inboxguard.backends.imap_connect import (
     ClientFactory,
@@ -81,6 +95,24 @@ FLAGS_BATCH = 1000  # UIDs per FETCH (FLAGS) of a flags scan
 
 # What the login presents, for an account: the password or an OAuth2 access token.
 SecretSource = Callable[[ImapAccount], str]
+
+log = structlog.get_logger(__name__)
+
+# What a kept connection's first command may be and be sent again on a new connection: none
+# of these changes anything on the server.
+_REPEATABLE = frozenset(
+    {
+        "capabilities",
+        "fetch",
+        "folder_exists",
+        "folder_status",
+        "get_flags",
+        "list_folders",
+        "noop",
+        "search",
+        "select_folder",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +181,8 @@ class ImapBackend:
         *,
         client_factory: ClientFactory = IMAPClient,
         secret: SecretSource = login_secret,
+        keep_open: timedelta | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.account = config.name
         self._config = config
@@ -161,25 +195,112 @@ class ImapBackend:
         self._selected: str | None = None
         # PERMANENTFLAGS of the folders EXAMINEd, as the server listed them.
         self._permanent_flags: dict[str, tuple[bytes, ...]] = {}
+        # Kept open between uses (None: log out on leaving the context).
+        self._keep_open = keep_open.total_seconds() if keep_open is not None else None
+        self._clock = clock
+        self._idle_since = 0.0
+        self._in_use = False
+        self._release_after_use = False
+        self._proven = True  # False: a kept connection no command has gone through yet
+        self._guard = threading.Lock()  # the service's sweeper closes idle connections
+        self.logins = 0  # connections opened (for `bench/fleet.py` and the tests)
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def __enter__(self) -> ImapBackend:
-        # The password, or for auth = 'oauth2' an access token (refreshed when near expiry).
+        with self._guard:
+            if self._in_use:
+                raise BackendError(self.account, "the connection is already in use")
+            self._in_use = True
+            stale = self._client is not None and not self._reusable()
+        try:
+            if stale:
+                self._logout()
+            if self._client is None:
+                self._open()
+            else:
+                # Whatever the last use left: no folder selected (it was left), and a first
+                # command that checks the connection is still there; the folders as found
+                # for the account (a folder found missing since is looked for again).
+                self._selected, self._proven, self._folders = None, False, None
+        except BaseException:
+            with self._guard:
+                self._in_use = False
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        failed = exc_info[0] is not None
+        keep = self._keep_open is not None and not failed and not self._release_after_use
+        if keep and self._client is not None:
+            try:
+                # An idle connection with a folder EXAMINEd would meet a stale view later.
+                with self._errors("leaving the folder"):
+                    self._close_view()
+            except BackendError:
+                keep = False
+        if not keep:
+            # After a failure the session's state is unknown: the next use logs in afresh.
+            self._logout()
+        with self._guard:
+            self._idle_since = self._clock()
+            self._in_use = False
+            self._release_after_use = False
+        self._password = None
+
+    def _reusable(self) -> bool:
+        if self._keep_open is None:
+            return False
+        return self._clock() - self._idle_since < self._keep_open
+
+    def _open(self) -> None:
+        """Log in (a new connection); the password, or for auth = 'oauth2' an access token
+        (refreshed when near expiry), is fetched for this login only."""
         self._password = self._secret(self._config)
+        self._selected, self._proven = None, True
         try:
             self._client, self._capabilities = connect(self._config, self._password, self._factory)
         except BackendError as exc:
             raise _connect_failure(exc) from None
-        return self
+        self.logins += 1
 
-    def __exit__(self, *exc_info: object) -> None:
+    def _logout(self) -> None:
         if self._client is not None:
             close(self._client)
         self._client = None
-        self._password = None
         self._folders = None
         self._selected = None
+
+    def close_idle(self) -> bool:
+        """Log out of a kept connection idle for longer than ``keep_open``; True if closed.
+        A connection in use is left alone."""
+        with self._guard:
+            if self._in_use or self._client is None or self._reusable():
+                return False
+            self._in_use = True
+        try:
+            self._logout()
+        finally:
+            with self._guard:
+                self._in_use = False
+        return True
+
+    def release(self) -> None:
+        """Log out of a kept connection now, or when the use in progress ends."""
+        with self._guard:
+            if self._in_use:
+                self._release_after_use = True
+                return
+            self._in_use = True
+        try:
+            self._logout()
+        finally:
+            with self._guard:
+                self._in_use = False
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -327,7 +448,9 @@ class ImapBackend:
         while batch := list(islice(pending, self._config.batch_size)):
             with self._errors(f"reading {folder.name}"):
                 self._examine(folder.name)
-                response = self._connected().fetch([int(u) for u in batch], items)
+                client = self._connected()
+                numbers = [int(u) for u in batch]
+                response = self._fetch(client, numbers, items)
             for uid in batch:
                 data = response.get(int(uid))
                 if data is None:
@@ -358,7 +481,7 @@ class ImapBackend:
         while batch := list(islice(pending, batch_size)):
             with self._errors(f"reading {folder.name}"):
                 self._examine(folder.name)
-                response = self._connected().fetch([int(u) for u in batch], [item])
+                response = self._fetch(self._connected(), [int(u) for u in batch], [item])
             for uid in batch:
                 data = response.get(int(uid))
                 if data is not None:
@@ -468,7 +591,32 @@ class ImapBackend:
     def _connected(self) -> Any:
         if self._client is None:
             raise BackendError(self.account, "not connected (use the backend as a context manager)")
-        return self._client
+        return self._client if self._proven else _FirstCommand(self)
+
+    def _fetch(self, client: Any, uids: list[int], items: Sequence[str]) -> Any:
+        """A bulk FETCH of one section: read by ``imap_fetch`` (imapclient's parser is most
+        of a first scan's client time), but a kept connection's unchecked first command."""
+        if self._proven:
+            return imap_fetch.fetch(client, uids, items)
+        return client.fetch(uids, items)
+
+    def _first_command(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A kept connection's first command: sent once more on a new connection when it
+        finds the old one gone. A command that changes something is preceded by a NOOP
+        instead, which alone is repeated."""
+        if name not in _REPEATABLE:
+            self._first_command("noop", (), {})
+            return getattr(self._client, name)(*args, **kwargs)
+        try:
+            answer = getattr(self._client, name)(*args, **kwargs)
+        except (IMAPClientAbortError, OSError) as exc:  # BYE, EOF, reset, timeout
+            log.info("kept IMAP connection lost; logging in again", account=self.account)
+            log.debug("kept IMAP connection lost", account=self.account, error=str(exc)[:200])
+            self._logout()
+            self._open()
+            answer = getattr(self._client, name)(*args, **kwargs)
+        self._proven = True
+        return answer
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
@@ -533,6 +681,19 @@ class ImapBackend:
             self._selected = name
             if isinstance(answer, dict) and b"PERMANENTFLAGS" in answer:
                 self._permanent_flags[name] = tuple(answer[b"PERMANENTFLAGS"])
+
+
+class _FirstCommand:
+    """The client of a kept connection until one command has gone through on it."""
+
+    def __init__(self, backend: ImapBackend) -> None:
+        self._backend = backend
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def command(*args: Any, **kwargs: Any) -> Any:
+            return self._backend._first_command(name, args, kwargs)
+
+        return command
 
 
 def _connect_failure(error: BackendError) -> BackendError:

@@ -17,6 +17,7 @@ those are taken instead, and the repair is noted; anything less is left a name.
 from __future__ import annotations
 
 import email.utils
+import functools
 import itertools
 import re
 
@@ -25,6 +26,9 @@ from inboxguard.parse.charsets import Decoded, decode_undeclared
 from inboxguard.parse.encoded_words import ENCODED_WORD, clean_header_text, decode_encoded_words
 
 MAX_ADDRESSES = 500
+# A mailbox's headers repeat the same few correspondents thousands of times: a header up to
+# this long is parsed once per process (the result is a pure function of the bytes).
+CACHED_BYTES = 1024
 
 # A run of encoded-words separated by folding only: one display name (or, from the mailers
 # above, one whole mailbox split across words), so it becomes one placeholder.
@@ -48,6 +52,19 @@ def _placeholder_prefix(text: str) -> str:
 
 def parse_addresses(raw: bytes, where: str) -> tuple[tuple[Address, ...], Decoded]:
     """Parse an address list; the ``Decoded`` carries notes (its text is unused)."""
+    if len(raw) > CACHED_BYTES:
+        return _parse_addresses(raw, where)
+    addresses, repairs, defects = _cached(raw, where)
+    return addresses, Decoded("", list(repairs), list(defects))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached(raw: bytes, where: str) -> tuple[tuple[Address, ...], tuple[str, ...], tuple[str, ...]]:
+    addresses, notes = _parse_addresses(raw, where)
+    return addresses, tuple(notes.repairs), tuple(notes.defects)
+
+
+def _parse_addresses(raw: bytes, where: str) -> tuple[tuple[Address, ...], Decoded]:
     notes = Decoded("")
     first = decode_undeclared(raw, where)
     notes.repairs.extend(first.repairs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 
@@ -90,6 +91,23 @@ def clean_header_text(text: str) -> str:
 
 def decode_header(raw: bytes, where: str) -> Decoded:
     """Decode one unfolded raw header value: 8-bit bytes first, then encoded-words."""
+    if len(raw) > CACHED_BYTES:
+        return _decode_header(raw, where)
+    # Subjects repeat down a thread ("Re: …"): decoded once per process (a pure function).
+    text, repairs, defects = _cached(raw, where)
+    return Decoded(text, list(repairs), list(defects))
+
+
+CACHED_BYTES = 1024
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached(raw: bytes, where: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    decoded = _decode_header(raw, where)
+    return decoded.text, tuple(decoded.repairs), tuple(decoded.defects)
+
+
+def _decode_header(raw: bytes, where: str) -> Decoded:
     first = decode_undeclared(raw, where)
     second = decode_encoded_words(first.text, where)
     return Decoded(

@@ -90,6 +90,8 @@ def invitation_in(raw: bytes, *, tz: ZoneInfo, sent_at: datetime) -> Invitation 
     ``tz`` is the owner's zone (floating times, undefined TZIDs); ``sent_at`` (aware)
     anchors the window recurrences are expanded in: one day before it to 200 days after.
     """
+    if not _may_hold_calendar(raw):
+        return None
     try:
         parts = list(_calendar_parts(raw))
     except Exception as error:  # any bytes at all may arrive: never raise
@@ -106,6 +108,17 @@ def invitation_in(raw: bytes, *, tz: ZoneInfo, sent_at: datetime) -> Invitation 
 
 
 # -- MIME ---------------------------------------------------------------------------------
+
+# Whether a part is a calendar is decided by its Content-Type and Content-Disposition
+# alone (``_is_calendar``), so mail whose fields of those names never mention one needs no
+# MIME parse (most of the cost of reading a text). Any RFC 2231 parameter (``name*0=``) may
+# spell a name in pieces: it is parsed.
+_PART_FIELDS = re.compile(rb"^content-(?:type|disposition):[^\n]*(?:\n[ \t][^\n]*)*", re.I | re.M)
+_CALENDAR_HINT = re.compile(rb"calendar|ics|ical|\*", re.I)
+
+
+def _may_hold_calendar(raw: bytes) -> bool:
+    return any(_CALENDAR_HINT.search(f) for f in _PART_FIELDS.findall(raw))
 
 
 @dataclass(frozen=True, slots=True)

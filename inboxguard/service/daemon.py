@@ -3,8 +3,11 @@
 One poll job per account (interval with jitter, the first polls spread evenly over one
 interval; never two polls of one account at once; missed runs coalesced into one), run in
 a pool of ``service.max_parallel`` threads so a slow server holds up one poll and no other,
-each followed by evaluation and drafts. Several workers may share one store: an account
-is polled by the worker holding its lease (``leases``); the digest job at
+each followed by evaluation and drafts. An IMAP account's connection stays open from one
+poll to the next (``KeptBackends``: logged in again when it drops, logged out after 25
+minutes idle, on reload and stop, and when another worker takes the account). Several
+workers may share one store: an account is polled by the worker holding its lease
+(``leases``); the digest job at
 ``digest.time`` in the owner's zone, plus a catch-up on start for a digest missed while the
 service was down, and retries after a failed delivery.
 
@@ -34,7 +37,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from inboxguard.backends import open_backend
+from inboxguard.backends import KeptBackends
 from inboxguard.config import Config, load_config
 from inboxguard.digest.sending import DigestStatus, send_digest
 from inboxguard.errors import InboxGuardError
@@ -91,6 +94,7 @@ class Daemon:
         self._counts = _Counts()
         self._lock = threading.Lock()
         self.leases = WorkerLeases(store, config.service.poll_interval)
+        self.connections = KeptBackends()
         self.scheduler = BackgroundScheduler(
             executors={
                 "default": ThreadPoolExecutor(max_workers=config.service.max_parallel),
@@ -124,6 +128,7 @@ class Daemon:
             # wait=True: the cycles in flight see `stopping` at their next batch and end.
             self.scheduler.shutdown(wait=True)
             self.leases.release_all()  # the other workers take the accounts over now
+            self.connections.close_all()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         log.info("service stopped")
@@ -158,6 +163,8 @@ class Daemon:
             self.ctx = ctx
             self.cache = EvaluationCache()
             self._counts = _Counts()
+        # A connection in use is logged out when its poll ends; the next one opens anew.
+        self.connections.close_all()
         for job in self.scheduler.get_jobs():
             job.remove()
         self._schedule(ctx)
@@ -221,6 +228,9 @@ class Daemon:
         )
 
     def _heartbeat(self) -> None:
+        closed = self.connections.close_idle()
+        if closed:
+            log.debug("idle connections logged out", count=closed)
         try:
             self.leases.heartbeat()
         except InboxGuardError as exc:  # the store is down: the polls say so too
@@ -235,13 +245,14 @@ class Daemon:
             if not self.leases.take(account_name):
                 # Another live worker polls it: this one's part is done for this round.
                 log.debug("another worker holds the account", account=account_name)
+                self.connections.release(account_name)
                 self._after_cycle(AccountResult(account_name, busy=True))
                 return
         except InboxGuardError as exc:
             log.error("account lease not taken; not polled", account=account_name, error=str(exc))
             return
         try:
-            backend = open_backend(ctx.config.account(account_name))
+            backend = self.connections.backend(ctx.config.account(account_name))
         except InboxGuardError as exc:
             log.error("account cannot be opened", account=account_name, error=str(exc))
             return
@@ -273,6 +284,7 @@ class Daemon:
         try:
             if self.leases.over_share([a.name for a in ctx.config.accounts]):
                 self.leases.give_up(account_name)
+                self.connections.release(account_name)
                 with self._lock:
                     self.cache.forget(account_name)
                 log.info("account handed to another worker", account=account_name)

@@ -17,7 +17,7 @@ from inboxguard.backends.base import MailBackend
 from inboxguard.domain.draft_ids import is_ours
 from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.threading import Thread
-from inboxguard.domain.tracked import TrackedMessage
+from inboxguard.domain.tracked import TextFacts, TrackedMessage
 from inboxguard.service.context import Context
 from inboxguard.service.ingest import ingest_batch
 from inboxguard.service.text_facts import (
@@ -143,13 +143,17 @@ def read_deciding_texts(
     ]
     for wanted_in, reports in rounds:
         wanted = wanted_in(threads)
+        read: list[TextFacts] = []
         # In chunks, each one stored: a first scan stopped half-way does not read again.
         for start in range(0, len(wanted), TEXT_CHUNK):
             check_stop(should_stop)
             chunk = wanted[start : start + TEXT_CHUNK]
             facts = read_facts(ctx, backend, chunk, reports=reports)
             store.apply_text_facts(backend.account, facts)
-            threads = with_facts(threads, facts)
+            read.extend(facts)
+        # Applied once a round (the next round reads them), not once a chunk: rebuilding
+        # every thread of the window per chunk made a first scan quadratic.
+        threads = with_facts(threads, read)
     return threads
 
 

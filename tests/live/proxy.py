@@ -276,6 +276,15 @@ class CuttingProxy:
                     return cut
         return None
 
+    def cut_open(self) -> int:
+        """Close every connection open now, as a server or a NAT dropping idle sessions
+        does; later connections pass. How many were open."""
+        with self._lock:
+            links = [link for link in self._links if not link.closed.is_set()]
+        for link in links:
+            link.close()
+        return len(links)
+
     def stop(self) -> None:
         self._stopping.set()
         if self._acceptor.is_alive():
