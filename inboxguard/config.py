@@ -33,7 +33,7 @@ from pydantic import (
 )
 
 from inboxguard.domain.alert_events import AlertKind, Urgency
-from inboxguard.domain.calendar import BusinessCalendar
+from inboxguard.domain.calendar import BusinessCalendar, parse_time_of_day
 from inboxguard.domain.durations import Allowance, parse_allowance, parse_duration
 from inboxguard.domain.quiet_hours import QuietHours
 from inboxguard.errors import ConfigError
@@ -71,11 +71,7 @@ def _wall_time(value: object) -> time | None:
         raise ValueError("expected a time of day such as '18:00', or '' for the end of hours")
     if not value.strip():
         return None
-    try:
-        hour, _, minute = value.strip().partition(":")
-        return time(int(hour), int(minute))
-    except ValueError:
-        raise ValueError(f"invalid time of day {value!r}: expected HH:MM such as '18:00'") from None
+    return parse_time_of_day(value)
 
 
 # "18:00", or "" for the end of business hours.

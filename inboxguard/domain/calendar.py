@@ -251,7 +251,19 @@ def parse_business_hours(text: str) -> tuple[time, time]:
 
 
 def _parse_hhmm(part: str, whole: str) -> time:
-    hours, sep, minutes = part.strip().partition(":")
+    try:
+        return parse_time_of_day(part)
+    except ValueError:
+        raise ValueError(
+            f"business hours {whole!r}: {part.strip()!r} is not a time of day HH:MM "
+            "(00:00 to 23:59)"
+        ) from None
+
+
+def parse_time_of_day(text: str) -> time:
+    """``"18:00"`` / ``"9:05"`` as a wall time; ``ValueError`` naming the text otherwise
+    (ASCII digits only: a full-width ``１８:００`` is a typo to report, not to guess)."""
+    hours, sep, minutes = text.strip().partition(":")
     valid = (
         sep
         and hours.isascii()
@@ -264,10 +276,7 @@ def _parse_hhmm(part: str, whole: str) -> time:
         and int(minutes) < 60
     )
     if not valid:
-        raise ValueError(
-            f"business hours {whole!r}: {part.strip()!r} is not a time of day HH:MM "
-            "(00:00 to 23:59)"
-        )
+        raise ValueError(f"{text.strip()!r} is not a time of day HH:MM (00:00 to 23:59)")
     return time(int(hours), int(minutes))
 
 
