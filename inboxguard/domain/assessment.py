@@ -418,20 +418,18 @@ def _names(thread: Thread) -> dict[str, str]:
 
 def no_reply_until(marks: Iterable[Mark]) -> datetime | None:
     """The instant of the latest `no-reply` mark, unless a later `reopen` undid it."""
-    until: datetime | None = None
-    for mark in sorted(marks, key=lambda m: m.at):
-        if mark.action is MarkAction.NO_REPLY:
-            until = mark.at
-        elif mark.action is MarkAction.REOPEN:
-            until = None
-    return until
+    return _marked_until(marks, MarkAction.NO_REPLY)
 
 
 def no_follow_up_until(marks: Iterable[Mark]) -> datetime | None:
     """The instant of the latest `no-follow-up` mark, unless a later `reopen` undid it."""
+    return _marked_until(marks, MarkAction.NO_FOLLOW_UP)
+
+
+def _marked_until(marks: Iterable[Mark], action: MarkAction) -> datetime | None:
     until: datetime | None = None
     for mark in sorted(marks, key=lambda m: m.at):
-        if mark.action is MarkAction.NO_FOLLOW_UP:
+        if mark.action is action:
             until = mark.at
         elif mark.action is MarkAction.REOPEN:
             until = None

@@ -99,10 +99,8 @@ def owed_drafts(
         )
         return (follow_up,) if follow_up is not None else ()
     purpose, anchor, reply_to, stage = plan
-    message_id = draft_message_id(thread.account, thread.id, anchor, purpose.value)
-    if message_id in ledger:
-        return ()  # written before (and perhaps deleted by the owner since): never again
-    if ours_in_drafts(thread, purpose, anchor, owed=message_id):
+    message_id = unwritten_id(thread, purpose, anchor, ledger)
+    if message_id is None:
         return ()
     if stage is not None and incident is not None:
         promised = calendar.local(incident.report_due_at(stage)).date()
@@ -150,8 +148,8 @@ def _follow_up(
     if not recipients:
         return None
     purpose = DraftPurpose.FOLLOW_UP
-    message_id = draft_message_id(thread.account, thread.id, asked.date, purpose.value)
-    if message_id in ledger or ours_in_drafts(thread, purpose, asked.date, owed=message_id):
+    message_id = unwritten_id(thread, purpose, asked.date, ledger)
+    if message_id is None:
         return None
     today = calendar.local(now).date()
     first = recipients[0]
@@ -196,6 +194,18 @@ def _plan(
     ):
         return DraftPurpose.HOLDING, status.clock_started_at, status.clock_message, None
     return None
+
+
+def unwritten_id(
+    thread: Thread, purpose: DraftPurpose, anchor: datetime, ledger: Collection[str]
+) -> str | None:
+    """The Message-ID of the draft for ``purpose`` counted from ``anchor``, or None when it
+    was written before (in the ledger, perhaps deleted by the owner since: never again) or
+    one of ours for it already sits in Drafts."""
+    message_id = draft_message_id(thread.account, thread.id, anchor, purpose.value)
+    if message_id in ledger or ours_in_drafts(thread, purpose, anchor, owed=message_id):
+        return None
+    return message_id
 
 
 def ours_in_drafts(thread: Thread, purpose: DraftPurpose, anchor: datetime, *, owed: str) -> bool:

@@ -22,10 +22,9 @@ from datetime import datetime, time, timedelta
 from inboxguard.domain.automation import may_carry_invitation
 from inboxguard.domain.calendar import BusinessCalendar
 from inboxguard.domain.clients import ClientRule
-from inboxguard.domain.draft_ids import draft_message_id
 from inboxguard.domain.drafts import DraftPurpose
 from inboxguard.domain.durations import Allowance
-from inboxguard.domain.duties import DraftDuty, ours_in_drafts
+from inboxguard.domain.duties import DraftDuty, unwritten_id
 from inboxguard.domain.identity import Identity
 from inboxguard.domain.marks import Mark, MarkAction
 from inboxguard.domain.meetings import (
@@ -193,8 +192,8 @@ def minutes_duty(
         return None
     occurrence = watch.sitting.occurrence
     purpose = DraftPurpose.MINUTES
-    message_id = draft_message_id(thread.account, thread.id, occurrence.start, purpose.value)
-    if message_id in ledger or ours_in_drafts(thread, purpose, occurrence.start, owed=message_id):
+    message_id = unwritten_id(thread, purpose, occurrence.start, ledger)
+    if message_id is None:
         return None
     recipients = tuple(Address(names.get(a, ""), a) for a in watch.attendees)
     reply_by = (
