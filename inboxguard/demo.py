@@ -11,6 +11,7 @@ minutes sent (a 議事録 draft).
 
 from __future__ import annotations
 
+import random
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,7 @@ from inboxguard.service.assessing import assess_account
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
 from inboxguard.service.status_view import short_ids, status_table
-from inboxguard.store import StateStore
+from inboxguard.store import EpisodeRow, StateStore
 
 OWNER = ("佐藤 花子", "hanako@example.jp")
 
@@ -276,3 +277,30 @@ def _run(console: Console, base: Path, now: datetime) -> None:
         text = body.get_content() if body is not None else ""
         console.print(Panel(Text(f"{header_lines}\n\n{text}"), title=purpose, expand=False))
     console.print(f"\nDaily digest: {digest.message['Subject']}\n(HTML preview: {digest_file})")
+
+
+_HISTORY_CLIENTS = ("株式会社サンプル", "Northwind Studio", None)
+
+
+def sample_history(now: datetime) -> list[EpisodeRow]:
+    """Two weeks of answered client mail before ``now`` (fixed seed), for a digest whose
+    statistics and chart have something to show: the README's pictures and the layout
+    tests draw the same one."""
+    rng = random.Random(25)  # noqa: S311 -- sample data, not secrets
+    rows = []
+    for index in range(60):
+        started = now - timedelta(days=rng.uniform(0.5, 14), hours=rng.uniform(0, 8))
+        took = timedelta(hours=rng.lognormvariate(1.3, 0.8))
+        answered = started + took if started + took < now else None
+        rows.append(
+            EpisodeRow(
+                account="demo",
+                thread_id=f"hist{index}",
+                started_at=started,
+                answered_at=answered,
+                due_at=started + timedelta(hours=24),
+                counterpart=f"c{index % 7}@example.jp",
+                client=_HISTORY_CLIENTS[index % 3],
+            )
+        )
+    return rows

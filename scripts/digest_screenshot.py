@@ -12,7 +12,6 @@ follow the demo's random Message-IDs).
 from __future__ import annotations
 
 import argparse
-import random
 import shutil
 import sys
 import tempfile
@@ -23,38 +22,16 @@ from playwright.sync_api import sync_playwright
 
 from inboxguard.backends import open_backend
 from inboxguard.config import Config
-from inboxguard.demo import build_sample_maildir, sample_config
+from inboxguard.demo import build_sample_maildir, sample_config, sample_history
 from inboxguard.digest.sending import compose
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
-from inboxguard.store import EpisodeRow, StateStore
+from inboxguard.store import StateStore
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC) - timedelta(hours=9)  # 08:00 in Tokyo
-CLIENTS = ("株式会社サンプル", "Northwind Studio", None)
 WIDTHS = {"digest-phone.png": 390, "digest-desktop.png": 900}
 # A phone's screen is tall and narrow: the picture is cut there, as the owner first sees it.
 PHONE_HEIGHT = 1600
-
-
-def history(now: datetime) -> list[EpisodeRow]:
-    rng = random.Random(25)  # noqa: S311 -- sample data, not secrets
-    rows = []
-    for index in range(60):
-        started = now - timedelta(days=rng.uniform(0.5, 14), hours=rng.uniform(0, 8))
-        took = timedelta(hours=rng.lognormvariate(1.3, 0.8))
-        answered = started + took if started + took < now else None
-        rows.append(
-            EpisodeRow(
-                account="demo",
-                thread_id=f"hist{index}",
-                started_at=started,
-                answered_at=answered,
-                due_at=started + timedelta(hours=24),
-                counterpart=f"c{index % 7}@example.jp",
-                client=CLIENTS[index % 3],
-            )
-        )
-    return rows
 
 
 def demo_digest_html(base: Path, language: str = "ja") -> str:
@@ -68,7 +45,7 @@ def demo_digest_html(base: Path, language: str = "ja") -> str:
     store = StateStore.open(config.state.url or "")
     try:
         run_cycle(ctx, store, [open_backend(config.accounts[0])], now=NOW)
-        store.save_episodes("demo", history(NOW))
+        store.save_episodes("demo", sample_history(NOW))
         return compose(ctx, store, NOW).html
     finally:
         store.close()

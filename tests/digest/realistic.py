@@ -10,20 +10,19 @@ thread ids as long as Exchange's conversation ids.
 from __future__ import annotations
 
 import dataclasses
-import random
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from inboxguard.backends import open_backend
-from inboxguard.demo import OWNER, build_sample_maildir, sample_config
+from inboxguard.demo import OWNER, build_sample_maildir, sample_config, sample_history
 from inboxguard.digest.content import DigestContent, ThreadLine
 from inboxguard.digest.render import render
 from inboxguard.digest.sending import compose
 from inboxguard.service.context import Context
 from inboxguard.service.cycle import run_cycle
-from inboxguard.store import EpisodeRow, StateStore
+from inboxguard.store import StateStore
 from tests.mailboxes import Maildir
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC) - timedelta(hours=9)  # 08:00 in Tokyo
@@ -34,7 +33,6 @@ LONG_ADDRESS = "a" * 64 + "@" + ".".join(["very-long-subdomain-label-" + "d" * 3
 # Exchange/Graph conversation ids run to 150 characters of base64 without a break.
 LONG_THREAD_ID = "AAQkADAwATM0MDAAMS1iNTcwLWI2NTEtMDACLTAwCgAQAN" * 3 + "xg0Zc="
 LONG_ERROR = "imap.example.jp:993: TLS handshake failed: " + "certificate-chain-" * 12
-CLIENTS = ("株式会社サンプル", "Northwind Studio", None)
 
 
 @dataclass(frozen=True)
@@ -43,27 +41,6 @@ class Rendered:
     html: str
     text: str
     subject: str
-
-
-def history(now: datetime) -> list[EpisodeRow]:
-    rng = random.Random(25)  # noqa: S311 -- sample data, not secrets
-    rows = []
-    for index in range(60):
-        started = now - timedelta(days=rng.uniform(0.5, 14), hours=rng.uniform(0, 8))
-        took = timedelta(hours=rng.lognormvariate(1.3, 0.8))
-        answered = started + took if started + took < now else None
-        rows.append(
-            EpisodeRow(
-                account="demo",
-                thread_id=f"hist{index}",
-                started_at=started,
-                answered_at=answered,
-                due_at=started + timedelta(hours=24),
-                counterpart=f"c{index % 7}@example.jp",
-                client=CLIENTS[index % 3],
-            )
-        )
-    return rows
 
 
 def realistic_digest(base: Path, language: str = "ja") -> Rendered:
@@ -95,7 +72,7 @@ def realistic_digest(base: Path, language: str = "ja") -> Rendered:
     store = StateStore.open(config.state.url or "")
     try:
         run_cycle(ctx, store, [open_backend(config.accounts[0])], now=NOW)
-        store.save_episodes("demo", history(NOW))
+        store.save_episodes("demo", sample_history(NOW))
         for minutes_ago in (190, 2):
             store.record_poll("demo", at=NOW - timedelta(minutes=minutes_ago), error=LONG_ERROR)
         built = compose(ctx, store, NOW)
