@@ -16,6 +16,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from inboxguard.domain.automation import AutomationRules, automated_reason
 from inboxguard.domain.display import neutralised
@@ -73,6 +74,9 @@ def read_for_explain(path: Path) -> bytes:
 
 def _address(address: Address) -> dict[str, str]:
     return {"name": address.name, "address": address.address}
+
+
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def _request(request: Request) -> dict[str, Any]:
@@ -141,13 +145,15 @@ def explain_message(
             for p in find_promises(message.text, date, ctx.calendar)
         ]
         request = find_request(message.text, date, ctx.calendar)
-        invitation = invitation_in(raw, tz=ctx.calendar.tz, sent_at=date)
     else:
         counterpart_reason = "no configuration: owner addresses unknown"
         ack = False
         promises = []
         request = None
-        invitation = None
+    # A calendar part reads the same without a configuration; floating times then in UTC.
+    invitation = invitation_in(
+        raw, tz=ctx.calendar.tz if ctx is not None else UTC_ZONE, sent_at=date
+    )
     return {
         "message_id": message.message_id,
         "message_id_synthesized": message.message_id_synthesized,

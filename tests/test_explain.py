@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tracemalloc
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -161,3 +161,16 @@ def test_explain_json_shows_every_signal_with_its_weight_and_the_threshold(ctx: 
     assert by_name["draft_review"]["where"] == "subject"
     assert incident["score"] == sum(s["weight"] for s in incident["signals"])
     assert incident["opens"] is False
+
+
+def test_an_invitation_is_explained_without_a_configuration_too() -> None:
+    raw = (
+        Path(__file__).parent / "fixtures" / "invitations" / "outlook_ja_request.eml"
+    ).read_bytes()
+    result = explain_message(raw, None, now=datetime(2026, 12, 1, tzinfo=UTC))
+    invitation = result["invitation"]
+    assert invitation is not None
+    assert invitation["method"] == "REQUEST" and invitation["summary"] == "定例打ち合わせ"
+    assert invitation["occurrences"] == [
+        {"start": "2026-12-03T01:00:00+00:00", "end": "2026-12-03T02:00:00+00:00"}
+    ]
