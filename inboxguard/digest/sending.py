@@ -96,21 +96,18 @@ def trust_rows(
     ctx: Context, store: StateStore, now: datetime
 ) -> list[tuple[str | None, TrustFigures]]:
     """The digest's trust figures: overall for 7 and 30 days, then per client for 30."""
-    windows = (timedelta(days=7), timedelta(days=30))
-    per_window = []
-    for window in windows:
-        since = now - window
-        per_window.append(
-            merged(
-                account_trust(
-                    store.snapshot(account.name, since - ctx.lookback),
-                    ctx.assessment,
-                    since=since,
-                    now=now,
-                )
-                for account in ctx.config.accounts
-            )
+    windows = (now - timedelta(days=7), now - timedelta(days=30))
+    # One snapshot per account, threaded once, for both windows.
+    per_account = [
+        account_trust(
+            store.snapshot(account.name, min(windows) - ctx.lookback),
+            ctx.assessment,
+            windows=windows,
+            now=now,
         )
+        for account in ctx.config.accounts
+    ]
+    per_window = [merged(figures[i] for figures in per_account) for i in range(len(windows))]
     rows: list[tuple[str | None, TrustFigures]] = [(None, overall(f)) for f in per_window]
     month = per_window[-1]
     clients = sorted(

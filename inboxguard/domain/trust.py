@@ -16,7 +16,7 @@ nowhere yet, as in the response statistics.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -150,9 +150,14 @@ def _thread_figures(
 
 
 def account_trust(
-    snapshot: AccountSnapshot, rules: AssessmentRules, *, since: datetime, now: datetime
-) -> dict[str | None, TrustFigures]:
-    """One account's trust figures over ``(since, now]``, from its snapshot."""
+    snapshot: AccountSnapshot,
+    rules: AssessmentRules,
+    *,
+    windows: Sequence[datetime],
+    now: datetime,
+) -> list[dict[str | None, TrustFigures]]:
+    """One account's trust figures over each window ``(start, now]``, from one snapshot
+    threaded once (it must reach back from the earliest start)."""
     threads = threads_of(snapshot, rules)
     identity = rules.identity
     marks = [m for m in snapshot.marks if m.at <= now]
@@ -172,20 +177,23 @@ def account_trust(
             minutes_at=sent.date if sent is not None else None,
         )
         for thread_id, sitting, sent in all_sittings(
-            meetings, mail, since=since, now=now, identity=identity, is_machine=is_machine
+            meetings, mail, since=min(windows), now=now, identity=identity, is_machine=is_machine
         )
     ]
-    return trust_figures(
-        threads,
-        records,
-        client_of=client_of,
-        identity=identity,
-        calendar=rules.calendar,
-        follow_up_after=rules.sla.follow_up_after,
-        business=rules.sla.business,
-        since=since,
-        now=now,
-    )
+    return [
+        trust_figures(
+            threads,
+            records,
+            client_of=client_of,
+            identity=identity,
+            calendar=rules.calendar,
+            follow_up_after=rules.sla.follow_up_after,
+            business=rules.sla.business,
+            since=since,
+            now=now,
+        )
+        for since in windows
+    ]
 
 
 def merged(parts: Iterable[dict[str | None, TrustFigures]]) -> dict[str | None, TrustFigures]:
