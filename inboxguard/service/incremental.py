@@ -57,6 +57,7 @@ class AccountView:
     _by_provider: dict[str, str] = field(default_factory=dict)
     _by_subject: dict[SubjectKey, set[str]] = field(default_factory=dict)
     _keys: dict[str, set[SubjectKey]] = field(default_factory=dict)  # thread → its keys
+    _meetings: set[str] = field(default_factory=set)  # threads holding an invitation
 
     def next_change_at(self) -> datetime | None:
         """The earliest instant any thread changes with no new mail."""
@@ -97,12 +98,16 @@ class AccountView:
         touched.update(
             thread_id
             for thread_id, thread in self.threads.items()
-            if any(not in_window(m, since) for m in thread.messages)
+            # Date order: a thread whose oldest message is in the window is wholly in it.
+            if thread.messages
+            and thread.messages[0].date < since
+            and any(not in_window(m, since) for m in thread.messages)
+        )
+        if added:
             # A meeting is one across threads (an update rarely threads under the
             # invitation, minutes may go in a thread of their own): with new mail, every
             # thread holding an invitation is looked at again. They are few.
-            or (added and any(m.invitation is not None for m in thread.messages))
-        )
+            touched.update(self._meetings)
         kept = [m for t in touched for m in self.threads[t].messages if in_window(m, since)]
         return Rework([*kept, *(m for m in added if in_window(m, since))], frozenset(touched))
 
@@ -137,6 +142,7 @@ class AccountView:
     def _drop(self, thread_id: str) -> None:
         thread = self.threads.pop(thread_id, None)
         self.assessed.pop(thread_id, None)
+        self._meetings.discard(thread_id)
         if thread is None:
             return
         for message in thread.messages:
@@ -155,6 +161,8 @@ class AccountView:
 
     def _hold(self, thread: Thread, other_party: OtherParty) -> None:
         self.threads[thread.id] = thread
+        if any(m.invitation is not None for m in thread.messages):
+            self._meetings.add(thread.id)
         keys: set[SubjectKey] = set()
         for message in thread.messages:
             for ident in (message.message_id, *message.parents):
